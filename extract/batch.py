@@ -1,0 +1,342 @@
+"""The batch runner: many inputs → one output folder, in parallel, resumable, never half-written.
+
+How a run keeps its promises:
+- Rows are written in "parts" (one folder of Parquet files per batch of articles) that appear by an
+  atomic rename, so a killed run leaves only whole parts (and `.tmp-` leftovers, deleted next time).
+- A re-run reads the sources of the committed parts and skips them: nothing is redone, nothing is
+  written twice. The final tables are rebuilt from all parts at the end of every run.
+- A lock file refuses a second run on the same output folder while one is running.
+- Memory stays flat: documents stream from the readers through a bounded number of in-flight
+  chunks, and results are flushed to a part every `part_size` articles.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow.parquet as pq
+
+from extract import read, tables
+from extract.model import Document, Result
+from extract.pipeline import _error_result, process_document
+
+STATE_DIR = ".vnfacts"
+CHUNK_DOCS = 16  # documents sent to a worker at once
+CHUNK_BYTES = 2 << 20
+
+
+class OutputError(RuntimeError):
+    """The output folder cannot be used (not writable, locked by another run, incompatible)."""
+
+
+@dataclass
+class RunSummary:
+    out: Path
+    formats: tuple[str, ...]
+    inputs_found: int = 0
+    processed: int = 0
+    skipped: int = 0  # already done by an earlier run
+    ok: int = 0
+    empty: int = 0
+    errors: int = 0
+    facts: int = 0
+    citations: int = 0
+    bytes_in: int = 0
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)  # rows in the written tables
+    error_messages: list[str] = field(default_factory=list)  # the first few, for the summary
+    interrupted: bool = False
+
+    @property
+    def nothing_processed(self) -> bool:
+        return self.ok + self.empty == 0 and self.skipped == 0
+
+
+ProgressHook = Callable[[int, int], None]  # (documents done, bytes done)
+
+
+def _source_key(source: str) -> int:
+    return int.from_bytes(hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+
+class OutputFolder:
+    """The output folder of a run: its lock, its parts and its final tables."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self.state = self.out / STATE_DIR
+        self.parts_dir = self.state / "parts"
+        self.work_dir = self.state / "work"
+        self._lock: IO[str] | None = None
+
+    def open(self) -> None:
+        try:
+            self.parts_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.state / f".probe-{os.getpid()}"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise OutputError(f"{self.out}: cannot write the output folder: {exc.strerror or exc}") from exc
+        lock = open(self.state / "lock", "a+")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            lock.close()
+            raise OutputError(
+                f"{self.out}: another vnfacts run is writing to this output folder (pid {holder}); "
+                "wait for it to finish or choose another folder"
+            ) from exc
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        self._lock = lock
+        tables.remove_unfinished_parts(self.parts_dir)
+        for leftover in self.out.glob(".tmp-*"):
+            leftover.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    def check_options(self, tokens: bool) -> None:
+        """A folder started without the tokens table can't silently end up with half of one."""
+        path = self.state / "options.json"
+        parts = tables.committed_parts(self.parts_dir)
+        if path.exists() and parts:
+            try:
+                before = json.loads(path.read_text())
+            except (OSError, ValueError):
+                before = {}
+            if before.get("tokens", tokens) != tokens:
+                was = "with" if before.get("tokens") else "without"
+                raise OutputError(
+                    f"{self.out}: this output folder was started {was} --tokens; "
+                    "use the same option to resume, or another output folder"
+                )
+        path.write_text(json.dumps({"tokens": tokens}))
+
+    def done_keys(self) -> set[int]:
+        keys: set[int] = set()
+        for part in tables.committed_parts(self.parts_dir):
+            column = pq.read_table(part / "articles.parquet", columns=["source"]).column("source")
+            keys.update(_source_key(s) for s in column.to_pylist())
+        return keys
+
+
+def _init_worker() -> None:
+    # Ctrl-C is handled by the parent, which saves what is done; workers just stop with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from extract import pipeline
+
+    pipeline.warm_up()
+
+
+def process_chunk(docs: Sequence[Document], tokens: bool) -> list[Result]:
+    results = []
+    for doc in docs:
+        result = process_document(doc, tokens=tokens)
+        result.sentences = []  # not written anywhere; don't ship it back
+        results.append(result)
+    return results
+
+
+def _doc_bytes(doc: Document) -> int:
+    return len(doc.text.encode("utf-8", "surrogatepass")) if doc.text else 0
+
+
+def _chunks(docs: Iterator[Document]) -> Iterator[list[Document]]:
+    chunk: list[Document] = []
+    size = 0
+    for doc in docs:
+        chunk.append(doc)
+        size += _doc_bytes(doc)
+        if len(chunk) >= CHUNK_DOCS or size >= CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def count_inputs(inputs: Sequence[str]) -> tuple[int, int]:
+    """How many input files and bytes there are (for a progress bar)."""
+    n = size = 0
+    for path in read.expand_inputs(inputs):
+        n += 1
+        try:
+            size += os.stat(path).st_size if path != "-" else 0
+        except OSError:
+            pass
+    return n, size
+
+
+def run(
+    inputs: Sequence[str],
+    out: Path,
+    *,
+    formats: Sequence[str] = ("parquet",),
+    workers: int | None = None,
+    tokens: bool = False,
+    max_bytes: int | None = None,
+    part_size: int = 1000,
+    progress: ProgressHook | None = None,
+) -> RunSummary:
+    """Extract every article under `inputs` into the tables in `out`. See the module docstring."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    folder = OutputFolder(out)
+    summary = RunSummary(out=folder.out, formats=tuple(formats))
+    started = time.perf_counter()
+    folder.open()
+    try:
+        folder.check_options(tokens)
+        done = folder.done_keys()
+        seen: set[int] = set()
+        buffer: list[Result] = []
+        docs_done = 0
+        bytes_done = 0
+
+        def documents() -> Iterator[Document]:
+            for path in read.expand_inputs(inputs):
+                summary.inputs_found += 1
+                single = not (path == "-" or path.endswith(".jsonl"))
+                if single and _source_key(path) in done:
+                    summary.skipped += 1
+                    continue
+                kwargs = {"max_bytes": max_bytes} if max_bytes else {}
+                for doc in read.read_path(path, **kwargs):
+                    key = _source_key(doc.source)
+                    if key in done:
+                        summary.skipped += 1
+                        continue
+                    if key in seen:
+                        doc = Document(
+                            source=f"{doc.source}#duplicate-{summary.processed}",
+                            text=None,
+                            error=f"{doc.source}: the same source appears twice in this run; kept the first",
+                        )
+                    seen.add(key)
+                    yield doc
+
+        def collect(results: list[Result]) -> None:
+            nonlocal docs_done, bytes_done
+            for r in results:
+                summary.processed += 1
+                status = r.article.status
+                if status == "ok":
+                    summary.ok += 1
+                elif status == "empty":
+                    summary.empty += 1
+                else:
+                    summary.errors += 1
+                    if len(summary.error_messages) < 20 and r.article.error:
+                        summary.error_messages.append(r.article.error)
+                summary.facts += len(r.facts)
+                summary.citations += len(r.citations)
+                summary.bytes_in += r.article.n_chars
+                docs_done += 1
+                bytes_done += r.article.n_chars
+            buffer.extend(results)
+            if len(buffer) >= part_size:
+                flush()
+            if progress:
+                progress(docs_done, bytes_done)
+
+        def flush() -> None:
+            if buffer:
+                tables.write_part(folder.parts_dir, buffer, tokens=tokens)
+                buffer.clear()
+
+        try:
+            if workers == 1:
+                from extract import pipeline
+
+                pipeline.warm_up()
+                for chunk in _chunks(documents()):
+                    collect(process_chunk(chunk, tokens))
+            else:
+                _run_pool(_chunks(documents()), workers, tokens, collect)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+        finally:
+            flush()  # what is done is kept, interrupted or not
+        if summary.interrupted:
+            raise KeyboardInterrupt
+        parts = tables.committed_parts(folder.parts_dir)
+        summary.counts = tables.write_tables(
+            parts, folder.out, formats, tokens=tokens, work_dir=folder.work_dir
+        )
+    finally:
+        folder.close()
+        summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_pool(
+    chunks: Iterator[list[Document]], workers: int, tokens: bool, collect: Callable[[list[Result]], None]
+) -> None:
+    """Keep a bounded number of chunks in flight so memory does not grow with the corpus."""
+    max_in_flight = workers * 3
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+    in_flight: dict[Future[list[Result]], list[Document]] = {}
+    try:
+        exhausted = False
+        while True:
+            while not exhausted and len(in_flight) < max_in_flight:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    exhausted = True
+                    break
+                in_flight[pool.submit(process_chunk, chunk, tokens)] = chunk
+            if not in_flight:
+                break
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                chunk = in_flight.pop(future, None)
+                if chunk is None:  # already resubmitted after a crash
+                    continue
+                try:
+                    collect(future.result())
+                except BrokenProcessPool:
+                    # A worker died (out of memory, a crash in native code): the chunk's articles
+                    # become error rows, and a fresh pool carries on.
+                    collect(
+                        [_error_result(d, "error", f"{d.source}: worker process died while processing it")
+                         for d in chunk]
+                    )
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+                    retry = list(in_flight.values())
+                    in_flight.clear()
+                    for c in retry:
+                        in_flight[pool.submit(process_chunk, c, tokens)] = c
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def describe(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "inputs": summary.inputs_found,
+        "processed": summary.processed,
+        "skipped": summary.skipped,
+        "ok": summary.ok,
+        "empty": summary.empty,
+        "errors": summary.errors,
+        "facts": summary.facts,
+        "citations": summary.citations,
+        "seconds": round(summary.seconds, 2),
+    }

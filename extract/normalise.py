@@ -1,0 +1,237 @@
+"""Normalise article text so that every later stage sees one spelling of the same thing.
+
+`normalise(text)` applies the steps in `NORMALISATION_STEPS`, in that order. It only touches
+whitespace, invisible characters and the placement of tone marks: digits, punctuation and letters
+are otherwise kept exactly, because facts quote the normalised text and index it by offset.
+The character table and the tone-mark table are data, in `patterns/normalise.yaml`.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from extract import patterns
+from extract.patterns import PatternError, check_keys, line_of
+
+PATTERN_FILE = "normalise"
+
+NORMALISATION_STEPS: tuple[str, ...] = (
+    "Line endings: \\r\\n and \\r become \\n.",
+    "Invisible and stray characters (patterns/normalise.yaml, `characters`): no-break and other "
+    "typographic spaces become a space; vertical tab, form feed, U+0085, U+2028 and U+2029 become a "
+    "line break; zero-width space, non-joiner and joiner, word joiner, byte order mark, soft hyphen, "
+    "direction marks and other invisible format characters are removed; control characters other than "
+    "tab and line break are removed; the stray not sign (¬) left inside words by word processors is removed.",
+    "Unicode NFC: letters written as a base letter plus combining marks (as in Windows-1258 or "
+    "decomposed text) become the precomposed letters.",
+    "Tone marks: the old placement in open syllables with the nuclei oa, oe and uy moves to the first "
+    "vowel (hoà → hòa, hoá → hóa, khoẻ → khỏe, uỷ → ủy, thuý → thúy), in upper and mixed case too; "
+    "syllables with the onset qu (quá, quý) or a closing letter (hoàn, thuyền) are left alone.",
+    "Spaces: runs of spaces and tabs become one space; spaces at the start and end of every line are removed.",
+    "Blank lines: two or more blank lines in a row become one; blank lines at the start and end are removed.",
+)
+
+_CODE_POINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})(?:-U\+([0-9A-Fa-f]{4,6}))?")
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
+
+_CRLF = re.compile(r"\r\n?")
+_SPACE_RUN = re.compile(r"\t[ \t]*| [ \t]+")  # a single plain space is left as it is
+_LINE_EDGE = re.compile(r" ?\n ?")  # after _SPACE_RUN a line edge holds at most one space
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The compiled normalisation data."""
+
+    stray: re.Pattern[str]  # matches any character of `table`
+    table: Mapping[str, str]  # character -> replacement
+    tone: re.Pattern[str]  # group "nucleus" is an old-style nucleus closing its syllable
+    moves: Mapping[str, str]  # old-style nucleus (any case) -> modern nucleus
+    examples: tuple[tuple[str, str, str], ...]  # (entry id, input, expected)
+
+
+def _problem(node: Any, problem: str, key: str | None = None) -> PatternError:
+    return PatternError(patterns.path_of(PATTERN_FILE), line_of(node, key), problem)
+
+
+def _parse_chars(entry: Mapping[str, Any]) -> list[str]:
+    chars = entry["chars"]
+    if not isinstance(chars, list) or not chars:
+        raise _problem(entry, "`chars` must be a non-empty list of code points (U+00A0) or ranges", "chars")
+    out: list[str] = []
+    for item in chars:
+        match = _CODE_POINT.fullmatch(str(item).strip())
+        if not match:
+            raise _problem(entry, f"bad code point {item!r} (write U+00A0 or U+2000-U+200A)", "chars")
+        first = int(match.group(1), 16)
+        last = int(match.group(2), 16) if match.group(2) else first
+        if last < first or last > 0x10FFFF:
+            raise _problem(entry, f"bad code point range {item!r}", "chars")
+        out.extend(chr(c) for c in range(first, last + 1))
+    return out
+
+
+def _parse_examples(entry: Mapping[str, Any], what: str) -> list[tuple[str, str, str]]:
+    examples = entry.get("examples")
+    if not isinstance(examples, list) or not examples:
+        raise _problem(entry, f"{what} needs a non-empty list of `examples`")
+    out = []
+    for example in examples:
+        check_keys(example, PATTERN_FILE, required=("input", "expected"), what="example")
+        if not isinstance(example["input"], str) or not isinstance(example["expected"], str):
+            raise _problem(example, "example `input` and `expected` must be strings")
+        out.append((str(entry["id"]), example["input"], example["expected"]))
+    return out
+
+
+def _case_variants(old: str, new: str) -> dict[str, str]:
+    """Every upper/lower-case spelling of `old`, mapped to `new` with the same case letter by letter."""
+    out = {}
+    for upper in itertools.product((False, True), repeat=len(old)):
+        o = "".join(c.upper() if u else c for c, u in zip(old, upper, strict=True))
+        n = "".join(c.upper() if u else c for c, u in zip(new, upper, strict=True))
+        out[o] = n
+    return out
+
+
+def _check_move(node: Any, old: str, new: str) -> None:
+    """A move must only shift one tone mark from the second vowel of the nucleus to the first."""
+
+    def strip_tone(s: str) -> str:
+        return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", s) if c not in _TONE_MARKS))
+
+    def tones(s: str) -> list[str]:
+        return [c for c in unicodedata.normalize("NFD", s) if c in _TONE_MARKS]
+
+    ok = (
+        isinstance(old, str)
+        and isinstance(new, str)
+        and len(old) == len(new) == 2
+        and old == old.lower()
+        and strip_tone(old) == strip_tone(new)
+        and len(tones(old)) == 1
+        and tones(old) == tones(new)
+        and not tones(old[0])
+        and not tones(new[1])
+    )
+    if not ok:
+        raise _problem(
+            node,
+            f"bad tone-mark move {old!r}: {new!r} (two lower-case vowels; the one tone mark moves "
+            "from the second vowel to the first)",
+        )
+
+
+def _build(data: Any) -> Rules:
+    check_keys(data, PATTERN_FILE, required=("characters", "tone_marks"), what="normalise file")
+    table: dict[str, str] = {}
+    examples: list[tuple[str, str, str]] = []
+    seen_ids: set[str] = set()
+
+    def new_id(entry: Mapping[str, Any]) -> None:
+        if not isinstance(entry["id"], str) or entry["id"] in seen_ids:
+            raise _problem(entry, f"id {entry['id']!r} must be a string used once", "id")
+        seen_ids.add(entry["id"])
+
+    if not isinstance(data["characters"], list):
+        raise _problem(data, "`characters` must be a list", "characters")
+    for entry in data["characters"]:
+        check_keys(
+            entry, PATTERN_FILE, required=("id", "replace_with", "chars", "examples"),
+            optional=("description",), what="character entry",
+        )
+        new_id(entry)
+        replacement = entry["replace_with"]
+        if replacement not in ("", " ", "\n"):
+            raise _problem(entry, "`replace_with` must be \"\", \" \" or \"\\n\"", "replace_with")
+        for char in _parse_chars(entry):
+            if char in (" ", "\n", "\t", "\r"):
+                raise _problem(entry, f"U+{ord(char):04X} is handled by the whitespace steps", "chars")
+            if char in table:
+                raise _problem(entry, f"U+{ord(char):04X} is listed twice", "chars")
+            table[char] = replacement
+        examples += _parse_examples(entry, "character entry")
+
+    tone = check_keys(data["tone_marks"], PATTERN_FILE, required=("onsets", "nuclei"), what="tone_marks")
+    onsets = tone["onsets"]
+    if not isinstance(onsets, list) or not all(isinstance(o, str) and o.isalpha() for o in onsets):
+        raise _problem(tone, "`onsets` must be a list of letters", "onsets")
+    if any(o.lower() == "q" or o.lower().startswith("qu") for o in onsets):
+        raise _problem(tone, "`qu` must not be an onset: in quá, quý the tone mark is already modern", "onsets")
+    moves: dict[str, str] = {}
+    if not isinstance(tone["nuclei"], list):
+        raise _problem(tone, "`nuclei` must be a list", "nuclei")
+    for entry in tone["nuclei"]:
+        check_keys(entry, PATTERN_FILE, required=("id", "moves", "examples"), optional=("description",),
+                   what="tone-mark entry")
+        new_id(entry)
+        if not isinstance(entry["moves"], Mapping) or not entry["moves"]:
+            raise _problem(entry, "`moves` must map old nuclei to modern ones", "moves")
+        for old, new in entry["moves"].items():
+            _check_move(entry, old, new)
+            moves.update(_case_variants(old, new))
+        examples += _parse_examples(entry, "tone-mark entry")
+
+    stray = re.compile("[" + "".join(re.escape(c) for c in sorted(table)) + "]")
+    onset_alt = "|".join(re.escape(o) for o in sorted({o.lower() for o in onsets}, key=len, reverse=True))
+    seconds: dict[str, set[str]] = {}
+    for nucleus in moves:
+        seconds.setdefault(nucleus[0], set()).add(nucleus[1])
+    nuclei_alt = "|".join(
+        re.escape(first) + "[" + "".join(sorted(rest)) + "]" for first, rest in sorted(seconds.items())
+    )
+    # A whole syllable: nothing or an onset, then the nucleus, with no letter on either side.
+    tone_re = re.compile(rf"(?<!\w)(?:{onset_alt})?(?P<nucleus>{nuclei_alt})(?!\w)", re.IGNORECASE)
+    return Rules(stray=stray, table=table, tone=tone_re, moves=moves, examples=tuple(examples))
+
+
+@functools.lru_cache(maxsize=1)
+def rules() -> Rules:
+    """The compiled data of patterns/normalise.yaml; raises PatternError (file, line) if it is malformed."""
+    return _build(patterns.load(PATTERN_FILE))
+
+
+def _replacer(table: Mapping[str, str]) -> Callable[[re.Match[str]], str]:
+    return lambda m: table[m.group()]
+
+
+def _fix_tone(rules_: Rules) -> Callable[[re.Match[str]], str]:
+    moves = rules_.moves
+
+    def fix(m: re.Match[str]) -> str:
+        nucleus = m.group("nucleus")  # always the end of the match
+        return m.group()[: m.start("nucleus") - m.start()] + moves.get(nucleus, nucleus)
+
+    return fix
+
+
+def normalise(text: str) -> str:
+    """Return `text` normalised as described in `NORMALISATION_STEPS`. Idempotent; never raises.
+
+    A malformed patterns/normalise.yaml raises PatternError on first use (call `rules()` to check
+    it up front).
+    """
+    if not isinstance(text, str):
+        return ""
+    r = rules()
+    if "\r" in text:
+        text = _CRLF.sub("\n", text)
+    # Characters of the table and (for NFC) anything outside ASCII are rare in plain text: skip
+    # the slower steps when there is nothing for them to do.
+    if not text.isascii():
+        text = r.stray.sub(_replacer(r.table), text)
+        text = unicodedata.normalize("NFC", text)
+        text = r.tone.sub(_fix_tone(r), text)
+    else:
+        text = r.stray.sub(_replacer(r.table), text)
+    text = _SPACE_RUN.sub(" ", text)
+    text = _LINE_EDGE.sub("\n", text)
+    text = _BLANK_RUN.sub("\n\n", text)
+    return text.strip(" \n")

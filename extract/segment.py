@@ -1,0 +1,162 @@
+"""Segmentation: paragraphs, sentences and words, all as offsets into the normalised body text.
+
+Sentences come from underthesea's `sent_tokenize`, run one paragraph at a time and then repaired
+for its known faults:
+- it does not split on blank lines: we never give it more than one paragraph;
+- it splits after an abbreviation's dot ("5 triệu đ. cho mỗi người", "1 tr.đ"): a piece that starts
+  with a lowercase letter, a digit or closing punctuation is joined to the one before;
+- it splits inside quotations ("“Chúng tôi đã làm. Và sẽ làm tiếp.” Sau đó"): pieces are joined while
+  a quotation opened in them is still open.
+Words come from underthesea's `word_tokenize` with `use_token_normalize=False` (otherwise it respells
+"hoà" as "hòa" and the tokens no longer match the text), and document symbols such as "02-NQ/TW",
+which it breaks apart, are put back together.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+
+import regex
+
+from extract.model import Sentence, Span, Token
+
+# A line that is not blank is a paragraph: the body finder keeps one paragraph per line.
+_PARAGRAPH = regex.compile(r"[^\n]*\S[^\n]*")
+
+# Pieces starting like this continue the previous sentence.
+_CONTINUATION = regex.compile(r"^(?:\p{Ll}|\p{N}|[”’\"')\]},;:%…])")
+_OPEN_QUOTES = "“‘«"
+_CLOSE_QUOTES = "”’»"
+# At most this many pieces are joined into one sentence, so an unclosed quote can't swallow a paragraph.
+_MAX_JOIN = 8
+
+# Document symbols that word_tokenize breaks apart but that are one word: 02-NQ/TW, 666/QĐ-LĐLĐ, 45/2019/QH14.
+_SYMBOL = regex.compile(
+    r"(?<![\w/])\d{1,5}(?:[-/]\d{4})?[-/](?:\p{Lu}[\p{Lu}\p{N}]{0,9})(?:[-/]\p{Lu}[\p{Lu}\p{N}]{0,9}){0,4}(?![\w/])"
+)
+
+
+def paragraphs(text: str) -> list[Span]:
+    """Each non-blank line is a paragraph."""
+    return [Span(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
+
+
+@functools.lru_cache(maxsize=1)
+def _sent_tokenize() -> Callable[[str], list[str]]:
+    from underthesea import sent_tokenize
+
+    return sent_tokenize  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=1)
+def _word_tokenize() -> Callable[..., list[str]]:
+    from underthesea import word_tokenize
+
+    return word_tokenize  # type: ignore[no-any-return]
+
+
+def _align(text: str, pieces: list[str], offset: int) -> Iterator[Span]:
+    """Find each piece in `text` in order; whitespace inside a piece may differ from the text."""
+    pos = 0
+    for piece in pieces:
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        found = text.find(stripped, pos)
+        if found >= 0:
+            start, end = found, found + len(stripped)
+        else:
+            # Match character by character, ignoring whitespace on both sides.
+            chars = [c for c in stripped if not c.isspace()]
+            i = pos
+            while i < len(text) and text[i].isspace():
+                i += 1
+            start = i
+            j = 0
+            while i < len(text) and j < len(chars):
+                if text[i].isspace():
+                    i += 1
+                    continue
+                if text[i] != chars[j]:
+                    break
+                i += 1
+                j += 1
+            if j < len(chars):  # cannot align: give up on the rest rather than invent offsets
+                return
+            end = i
+        pos = end
+        yield Span(offset + start, offset + end)
+
+
+def _unclosed_quote(piece: str) -> bool:
+    depth = 0
+    for ch in piece:
+        if ch in _OPEN_QUOTES:
+            depth += 1
+        elif ch in _CLOSE_QUOTES and depth > 0:
+            depth -= 1
+    return depth > 0
+
+
+def _repair(text: str, spans: list[Span]) -> list[Span]:
+    """Join pieces that underthesea split wrongly (see module docstring)."""
+    out: list[Span] = []
+    joined = 0
+    for span in spans:
+        piece = text[span.start : span.end]
+        if out and joined < _MAX_JOIN:
+            prev = out[-1]
+            prev_text = text[prev.start : prev.end]
+            if _CONTINUATION.match(piece) or _unclosed_quote(prev_text):
+                out[-1] = Span(prev.start, span.end)
+                joined += 1
+                continue
+        out.append(span)
+        joined = 0
+    return out
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of `text`, with their paragraph number, as offsets into `text`."""
+    sentence_tokenize = _sent_tokenize()
+    sentences: list[Sentence] = []
+    for p_index, para in enumerate(paragraphs(text)):
+        chunk = text[para.start : para.end]
+        try:
+            pieces = sentence_tokenize(chunk)
+        except Exception:  # a tokenizer failure must not lose the paragraph
+            pieces = [chunk]
+        spans = list(_align(chunk, pieces, para.start)) or [Span(para.start, para.end)]
+        for span in _repair(text, spans):
+            sentences.append(Sentence(len(sentences), span.start, span.end, p_index))
+    return sentences
+
+
+def _protected_spans(sentence: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _SYMBOL.finditer(sentence)]
+
+
+def word_tokens(text: str, sentences: list[Sentence]) -> list[Token]:
+    """Word segmentation of every sentence, as offsets into `text`."""
+    tokenize = _word_tokenize()
+    tokens: list[Token] = []
+    for sent in sentences:
+        chunk = text[sent.start : sent.end]
+        try:
+            words = tokenize(chunk, use_token_normalize=False)
+        except Exception:
+            words = chunk.split()
+        spans = list(_align(chunk, words, 0))
+        protected = _protected_spans(chunk)
+        # Tokens that start inside one document symbol become one token.
+        merged: list[tuple[int, int, tuple[int, int] | None]] = []
+        for span in spans:
+            cover = next((p for p in protected if p[0] <= span.start < p[1]), None)
+            if cover is not None and merged and merged[-1][2] == cover:
+                merged[-1] = (merged[-1][0], span.end, cover)
+            else:
+                merged.append((span.start, span.end, cover))
+        for index, (start, end, _) in enumerate(merged):
+            tokens.append(Token(sent.index, index, chunk[start:end], sent.start + start, sent.start + end))
+    return tokens
