@@ -149,14 +149,20 @@ def word_tokens(text: str, sentences: list[Sentence]) -> list[Token]:
             words = chunk.split()
         spans = list(_align(chunk, words, 0))
         protected = _protected_spans(chunk)
-        # Tokens that start inside one document symbol become one token.
+        # Tokens that overlap one document symbol become one token (text before it stays apart).
         merged: list[tuple[int, int, tuple[int, int] | None]] = []
         for span in spans:
-            cover = next((p for p in protected if p[0] <= span.start < p[1]), None)
+            start, end = span.start, span.end
+            cover = next((p for p in protected if p[0] < end and start < p[1]), None)
+            if cover is not None and start < cover[0]:
+                head_end = len(chunk[start : cover[0]].rstrip()) + start
+                if head_end > start:
+                    merged.append((start, head_end, None))
+                start = cover[0]
             if cover is not None and merged and merged[-1][2] == cover:
-                merged[-1] = (merged[-1][0], span.end, cover)
+                merged[-1] = (merged[-1][0], end, cover)
             else:
-                merged.append((span.start, span.end, cover))
+                merged.append((start, end, cover))
         for index, (start, end, _) in enumerate(merged):
             tokens.append(Token(sent.index, index, chunk[start:end], sent.start + start, sent.start + end))
     return tokens

@@ -1,0 +1,82 @@
+"""Segmentation: sentences as offsets into the text, underthesea's faults repaired; word tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.segment import paragraphs, split_sentences, word_tokens
+
+
+def sentence_texts(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in split_sentences(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # plain split
+        ("Kết nạp 10 đoàn viên. Thành lập 2 CĐCS.", ["Kết nạp 10 đoàn viên.", "Thành lập 2 CĐCS."]),
+        # blank lines always end a sentence, even without a full stop
+        ("Dòng một không chấm\n\nDòng hai.", ["Dòng một không chấm", "Dòng hai."]),
+        # one line per paragraph, as the body finder writes it
+        ("Dòng một\nDòng hai.", ["Dòng một", "Dòng hai."]),
+        # "đ." is an abbreviation, not the end of a sentence
+        ("Hỗ trợ 5 triệu đ. cho mỗi người. Xong.", ["Hỗ trợ 5 triệu đ. cho mỗi người.", "Xong."]),
+        ("Trao 100 suất quà (trị giá 1 tr.đ). Tiếp.", ["Trao 100 suất quà (trị giá 1 tr.đ).", "Tiếp."]),
+        # a quotation is not cut in the middle
+        (
+            "Ông nói: “Chúng tôi đã làm. Và sẽ làm tiếp.” Sau đó ông đi.",
+            ["Ông nói: “Chúng tôi đã làm. Và sẽ làm tiếp.” Sau đó ông đi."],
+        ),
+        # numbers with dots stay inside their sentence
+        ("Có 5.518 đoàn viên mới. Ngày 12/6/2021 có hội nghị.", ["Có 5.518 đoàn viên mới.", "Ngày 12/6/2021 có hội nghị."]),
+    ],
+)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert sentence_texts(text) == expected
+
+
+def test_sentences_index_the_text_and_number_paragraphs() -> None:
+    text = "Tiêu đề\n\nCâu một. Câu hai.\n\nCâu ba."
+    sentences = split_sentences(text)
+    assert [s.paragraph for s in sentences] == [0, 1, 1, 2]
+    assert [s.index for s in sentences] == [0, 1, 2, 3]
+    assert [text[s.start : s.end] for s in sentences] == ["Tiêu đề", "Câu một.", "Câu hai.", "Câu ba."]
+
+
+def test_paragraphs_are_non_blank_lines() -> None:
+    text = "a\n\n  \nb c\nd"
+    assert [text[p.start : p.end] for p in paragraphs(text)] == ["a", "b c", "d"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected_tokens"),
+    [
+        # spelling is kept as written (underthesea would respell "hoà" as "hòa")
+        ("Đoàn kết hoà thuận.", ["hoà thuận"]),
+        # document symbols are one token
+        ("Thực hiện Nghị quyết số 02-NQ/TW ngày 12/6/2021.", ["02-NQ/TW", "12/6/2021", "Nghị quyết"]),
+        ("Quyết định số 666/QĐ-LĐLĐ và Luật 45/2019/QH14.", ["666/QĐ-LĐLĐ", "45/2019/QH14"]),
+    ],
+)
+def test_word_tokens(sentence: str, expected_tokens: list[str]) -> None:
+    tokens = word_tokens(sentence, split_sentences(sentence))
+    words = [t.token for t in tokens]
+    for token in expected_tokens:
+        assert token in words
+    for t in tokens:
+        assert sentence[t.start : t.end] == t.token
+
+
+def test_every_seed_sentence_and_token_indexes_the_text(seed_paths) -> None:
+    for path in seed_paths:
+        text = path.read_text(encoding="utf-8")
+        sentences = split_sentences(text)
+        assert sentences, path
+        previous_end = 0
+        for s in sentences:
+            assert previous_end <= s.start < s.end <= len(text)
+            assert text[s.start : s.end].strip() == text[s.start : s.end]
+            previous_end = s.end
+        for t in word_tokens(text, sentences[:20]):
+            assert text[t.start : t.end] == t.token
