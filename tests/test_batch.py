@@ -1,0 +1,214 @@
+"""The batch runner and `vnfacts extract`: tables in every format, bad input, resume, kill -9, locking."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from extract import batch
+from extract.tables import SCHEMAS, UTF8_BOM, read_table
+
+from .conftest import ROOT, SEEDS
+
+VNFACTS = [sys.executable, "-m", "extract.cli"]
+
+SPEC_COLUMNS = {
+    "articles": "doc_id, source, title, published, province, author, status, error, n_chars, n_sentences, "
+    "n_facts, n_citations, text",
+    "facts": "doc_id, source, fact_id, type, value, value_max, unit, qualifier, status, flow, per_unit, subject, "
+    "period, quote, sentence, start, end, pattern, confidence",
+    "citations": "doc_id, source, doc_type, number, symbol, canonical, date, issuer, subject, mentions, quote, "
+    "start, end",
+}
+
+
+def vnfacts(*args: str, check: bool = False, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*VNFACTS, *args], capture_output=True, text=True, cwd=ROOT, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"vnfacts {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def make_corpus(folder: Path, copies: int) -> Path:
+    """A corpus of distinct articles made from the seeds (a line added so each text differs)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(copies):
+        seed = seeds[i % len(seeds)]
+        text = seed.read_text(encoding="utf-8")
+        (folder / f"{i:05d}_{seed.name}").write_text(text + f"\n\nBản tin số {i}.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("table", ["articles", "facts", "citations"])
+def test_columns_are_exactly_those_spec_names(table: str) -> None:
+    names = SCHEMAS[table].names
+    assert names[: len(SPEC_COLUMNS[table].split(", "))] == SPEC_COLUMNS[table].split(", ")
+
+
+def test_extract_writes_every_format(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = vnfacts("extract", str(SEEDS), "-o", str(out), "--format", "all", "--workers", "2", check=True)
+    assert "articles processed" in proc.stderr
+    for table in ("articles", "facts", "citations"):
+        for suffix in ("parquet", "csv", "jsonl"):
+            assert (out / f"{table}.{suffix}").exists(), (table, suffix)
+    assert (out / "vnfacts.duckdb").exists()
+    articles = pq.read_table(out / "articles.parquet").to_pylist()
+    assert len(articles) == 5
+    assert all(a["status"] == "ok" and a["title"] for a in articles)
+    # CSV opens in Excel as UTF-8: it starts with a byte-order mark, and Vietnamese survives
+    raw = (out / "articles.csv").read_bytes()
+    assert raw.startswith(UTF8_BOM)
+    assert "Liên đoàn Lao động" in raw.decode("utf-8-sig")
+    # every format holds the same rows
+    for table in ("articles", "facts", "citations"):
+        counts = set()
+        for keep in ("parquet", "vnfacts.duckdb", "jsonl", "csv"):
+            only = tmp_path / f"only-{keep}"
+            only.mkdir()
+            for f in out.iterdir():
+                if f.is_file() and (f.name == keep or f.name.endswith("." + keep)):
+                    shutil.copy(f, only / f.name)
+            counts.add(read_table(only, table).num_rows)
+            shutil.rmtree(only)
+        assert len(counts) == 1, (table, counts)
+
+
+def test_offsets_index_the_stored_text(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    vnfacts("extract", str(SEEDS), "-o", str(out), "--workers", "1", check=True)
+    texts = {a["doc_id"]: a["text"] for a in pq.read_table(out / "articles.parquet").to_pylist()}
+    for table in ("facts", "citations"):
+        for row in pq.read_table(out / f"{table}.parquet").to_pylist():
+            assert texts[row["doc_id"]][row["start"] : row["end"]] == row["quote"]
+
+
+def test_rerun_resumes_without_duplicates(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    vnfacts("extract", str(SEEDS), "-o", str(out), "--workers", "1", check=True)
+    first = pq.read_table(out / "facts.parquet").to_pylist()
+    proc = vnfacts("extract", str(SEEDS), "-o", str(out), "--workers", "1", check=True)
+    assert "already done" in proc.stderr
+    assert pq.read_table(out / "articles.parquet").num_rows == 5
+    assert pq.read_table(out / "facts.parquet").to_pylist() == first
+
+
+def test_new_files_are_added_on_rerun(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "c", 3)
+    out = tmp_path / "out"
+    vnfacts("extract", str(corpus), "-o", str(out), "--workers", "1", check=True)
+    make_corpus(tmp_path / "c", 6)
+    vnfacts("extract", str(corpus), "-o", str(out), "--workers", "1", check=True)
+    sources = pq.read_table(out / "articles.parquet").column("source").to_pylist()
+    assert len(sources) == len(set(sources)) == 6
+
+
+def test_bad_inputs_become_error_rows_and_the_batch_goes_on(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "c", 2)
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02PK\x03\x04" * 100)
+    (corpus / "undecodable.txt").write_bytes("Công đoàn".encode() + b"\xff\xfe\xfa\x80\x81" * 20)
+    big = corpus / "big.txt"
+    with open(big, "wb") as f:
+        f.write(("Công đoàn cơ sở. " * 64 + "\n").encode() * (50 * 1024 * 1024 // 1100))
+    out = tmp_path / "out"
+    proc = vnfacts("extract", str(corpus), "-o", str(out), "--workers", "2")
+    assert proc.returncode == 0, proc.stderr
+    rows = {Path(a["source"]).name: a for a in pq.read_table(out / "articles.parquet").to_pylist()}
+    assert rows["00000_000_21242322c54e714c.txt"]["status"] == "ok"
+    assert rows["empty.txt"]["status"] == "empty"
+    for name in ("binary.txt", "undecodable.txt", "big.txt"):
+        assert rows[name]["status"] == "error", name
+        assert name in rows[name]["error"], rows[name]["error"]
+    assert "MB" in rows["big.txt"]["error"]
+
+
+def test_folder_without_articles_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "nothing").mkdir()
+    (tmp_path / "nothing" / "notes.docx").write_bytes(b"x")
+    proc = vnfacts("extract", str(tmp_path / "nothing"), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert "no articles found" in proc.stderr
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = vnfacts("extract", str(SEEDS), "-o", str(blocker / "out"))
+    assert proc.returncode == 2
+    assert "cannot write the output folder" in proc.stderr
+    assert str(blocker / "out") in proc.stderr
+
+
+def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    holder = batch.OutputFolder(out)
+    holder.open()
+    try:
+        proc = vnfacts("extract", str(SEEDS), "-o", str(out))
+        assert proc.returncode == 2
+        assert "another vnfacts run is writing to this output folder" in proc.stderr
+    finally:
+        holder.close()
+    vnfacts("extract", str(SEEDS), "-o", str(out), "--workers", "1", check=True)
+
+
+def test_tokens_table(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    vnfacts("extract", str(SEEDS / "003_23e4cc3de4c1fd25.txt"), "-o", str(out), "--tokens", "--workers", "1", check=True)
+    tokens = pq.read_table(out / "tokens.parquet").to_pylist()
+    text = pq.read_table(out / "articles.parquet").column("text")[0].as_py()
+    assert len(tokens) > 500
+    assert all(text[t["start"] : t["end"]] == t["token"] for t in tokens)
+    # resuming the folder without --tokens would leave the tokens table half done: refused
+    proc = vnfacts("extract", str(SEEDS), "-o", str(out))
+    assert proc.returncode == 2 and "--tokens" in proc.stderr
+
+
+def test_progress_bar_and_summary(tmp_path: Path) -> None:
+    proc = vnfacts("extract", str(SEEDS), "-o", str(tmp_path / "out"), "--progress", "--workers", "1", check=True)
+    assert "5/5" in proc.stderr
+    assert "ok / empty / error" in proc.stderr
+
+
+def table_rows(out: Path, table: str) -> list[tuple]:
+    rows = pq.read_table(out / f"{table}.parquet").to_pylist()
+    return sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows)
+
+
+@pytest.mark.slow
+def test_kill_9_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "c", 300)
+    reference = tmp_path / "reference"
+    vnfacts("extract", str(corpus), "-o", str(reference), "--workers", "2", check=True)
+
+    out = tmp_path / "out"
+    kills = 0
+    for delay in (1.5, 2.5, 3.5):
+        proc = subprocess.Popen(
+            [*VNFACTS, "extract", str(corpus), "-o", str(out), "--workers", "2", "--part-size", "10"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    assert kills >= 1
+    vnfacts("extract", str(corpus), "-o", str(out), "--workers", "2", check=True)
+    for table in ("articles", "facts", "citations"):
+        assert table_rows(out, table) == table_rows(reference, table), table
+    sources = pq.read_table(out / "articles.parquet").column("source").to_pylist()
+    assert len(sources) == len(set(sources)) == 300
