@@ -12,7 +12,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +33,17 @@ NORMALISATION_STEPS: tuple[str, ...] = (
     "Tone marks: the old placement in open syllables with the nuclei oa, oe and uy moves to the first "
     "vowel (hoà → hòa, hoá → hóa, khoẻ → khỏe, uỷ → ủy, thuý → thúy), in upper and mixed case too; "
     "syllables with the onset qu (quá, quý) or a closing letter (hoàn, thuyền) are left alone.",
-    "Spaces: runs of spaces and tabs become one space; spaces at the start and end of every line are removed.",
+    "Spaces: runs of spaces and tabs become one space; spaces at the start and end of every line "
+    "are removed.",
     "Blank lines: two or more blank lines in a row become one; blank lines at the start and end are removed.",
 )
 
 _CODE_POINT = re.compile(r"U\+([0-9A-Fa-f]{4,6})(?:-U\+([0-9A-Fa-f]{4,6}))?")
 _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
+
+# Combining marks (a nucleus followed by one is not a whole syllable, and moving its tone mark
+# could make the text non-NFC).
+_COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 
 _CRLF = re.compile(r"\r\n?")
 _SPACE_RUN = re.compile(r"\t[ \t]*| [ \t]+")  # a single plain space is left as it is
@@ -52,7 +57,8 @@ class Rules:
 
     stray: re.Pattern[str]  # matches any character of `table`
     table: Mapping[str, str]  # character -> replacement
-    tone: re.Pattern[str]  # group "nucleus" is an old-style nucleus closing its syllable
+    tone: re.Pattern[str]  # an old-style nucleus closing its syllable
+    onsets: frozenset[str]  # lower case, with "" for no onset
     moves: Mapping[str, str]  # old-style nucleus (any case) -> modern nucleus
     examples: tuple[tuple[str, str, str], ...]  # (entry id, input, expected)
 
@@ -105,7 +111,8 @@ def _check_move(node: Any, old: str, new: str) -> None:
     """A move must only shift one tone mark from the second vowel of the nucleus to the first."""
 
     def strip_tone(s: str) -> str:
-        return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", s) if c not in _TONE_MARKS))
+        bare = "".join(c for c in unicodedata.normalize("NFD", s) if c not in _TONE_MARKS)
+        return unicodedata.normalize("NFC", bare)
 
     def tones(s: str) -> list[str]:
         return [c for c in unicodedata.normalize("NFD", s) if c in _TONE_MARKS]
@@ -164,7 +171,7 @@ def _build(data: Any) -> Rules:
     if not isinstance(onsets, list) or not all(isinstance(o, str) and o.isalpha() for o in onsets):
         raise _problem(tone, "`onsets` must be a list of letters", "onsets")
     if any(o.lower() == "q" or o.lower().startswith("qu") for o in onsets):
-        raise _problem(tone, "`qu` must not be an onset: in quá, quý the tone mark is already modern", "onsets")
+        raise _problem(tone, "`qu` must not be an onset: quá, quý are already modern", "onsets")
     moves: dict[str, str] = {}
     if not isinstance(tone["nuclei"], list):
         raise _problem(tone, "`nuclei` must be a list", "nuclei")
@@ -179,17 +186,20 @@ def _build(data: Any) -> Rules:
             moves.update(_case_variants(old, new))
         examples += _parse_examples(entry, "tone-mark entry")
 
-    stray = re.compile("[" + "".join(re.escape(c) for c in sorted(table)) + "]")
-    onset_alt = "|".join(re.escape(o) for o in sorted({o.lower() for o in onsets}, key=len, reverse=True))
     seconds: dict[str, set[str]] = {}
     for nucleus in moves:
         seconds.setdefault(nucleus[0], set()).add(nucleus[1])
-    nuclei_alt = "|".join(
-        re.escape(first) + "[" + "".join(sorted(rest)) + "]" for first, rest in sorted(seconds.items())
+    # Only the nucleus is searched for (fast); its onset is checked when it is found (rarely).
+    nuclei_alt = "|".join(re.escape(first) + _char_class(rest) for first, rest in sorted(seconds.items()))
+    return Rules(
+        stray=re.compile(_char_class(table)),
+        table=table,
+        tone=re.compile(rf"(?:{nuclei_alt})(?![\w{_COMBINING}])"),
+        onsets=frozenset(o.lower() for o in onsets) | {""},
+        moves=moves,
+        examples=tuple(examples),
     )
-    # A whole syllable: nothing or an onset, then the nucleus, with no letter on either side.
-    tone_re = re.compile(rf"(?<!\w)(?:{onset_alt})?(?P<nucleus>{nuclei_alt})(?!\w)", re.IGNORECASE)
-    return Rules(stray=stray, table=table, tone=tone_re, moves=moves, examples=tuple(examples))
+
 
 
 @functools.lru_cache(maxsize=1)
@@ -198,16 +208,41 @@ def rules() -> Rules:
     return _build(patterns.load(PATTERN_FILE))
 
 
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex character class for `chars`, written as ranges (much faster to match than a long list)."""
+    codes = sorted({ord(c) for c in chars})
+    parts = []
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        first, last = re.escape(chr(codes[i])), re.escape(chr(codes[j]))
+        parts.append(first if i == j else f"{first}-{last}")
+        i = j + 1
+    return "[" + "".join(parts) + "]"
+
+
 def _replacer(table: Mapping[str, str]) -> Callable[[re.Match[str]], str]:
     return lambda m: table[m.group()]
 
 
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_" or unicodedata.combining(c) > 0
+
+
 def _fix_tone(rules_: Rules) -> Callable[[re.Match[str]], str]:
-    moves = rules_.moves
+    moves, onsets, longest = rules_.moves, rules_.onsets, max(map(len, rules_.onsets))
 
     def fix(m: re.Match[str]) -> str:
-        nucleus = m.group("nucleus")  # always the end of the match
-        return m.group()[: m.start("nucleus") - m.start()] + moves.get(nucleus, nucleus)
+        # The letters before the nucleus must be a whole onset (or nothing): "hoà" but not "quá".
+        text, start = m.string, m.start()
+        i = start
+        while i > 0 and start - i <= longest and _is_word_char(text[i - 1]):
+            i -= 1
+        if text[i:start].lower() not in onsets:
+            return m.group()
+        return moves.get(m.group(), m.group())
 
     return fix
 
