@@ -1,0 +1,666 @@
+"""Finding the article in a page: its title, date line, author and body text, without site furniture.
+
+A plain-text dump of a page holds the title, a date line, the article's paragraphs, and around them the
+site's furniture: menus, counters, polls, share buttons, comment boxes, lists of related articles.
+`find_body` reads the dump line by line and keeps the article; the furniture markers are data in
+`patterns/furniture.yaml`. Every kept line is copied unchanged (only trimmed at its ends), so any quote
+from the article is also a substring of the body. The body has one paragraph per line, paragraphs
+separated by a blank line.
+
+`page_text` turns an HTML page into such a dump (with trafilatura), plus the title, date and author that
+the page's markup gives.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import html.parser
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from extract import metadata, patterns
+from extract.model import Body
+
+NAME = "furniture"
+KINDS = ("line", "tail", "list", "block", "head")
+
+
+@dataclass(frozen=True)
+class Page:
+    """Text of an HTML page (paragraphs separated by blank lines) and the metadata its markup gives."""
+
+    text: str
+    title: str | None
+    published: str | None
+    author: str | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    pattern: regex.Pattern[str]
+    max_chars: int
+
+
+@dataclass(frozen=True)
+class _Signature:
+    credit: regex.Pattern[str]
+    names: regex.Pattern[str]
+    generic: frozenset[str]
+    not_first_word: frozenset[str]
+    position: regex.Pattern[str]
+    source: regex.Pattern[str]
+    max_chars: int
+    after_chars: int
+
+
+@dataclass(frozen=True)
+class _Config:
+    rules: tuple[Rule, ...]
+    combined: regex.Pattern[str]  # all rules in one alternation, group r<i> for rules[i]
+    combined_long: regex.Pattern[str]  # the rules that look at lines longer than max_chars
+    longest: int  # no rule looks at a longer line
+    max_chars: int
+    paragraph_chars: int
+    paragraph_sentence_chars: int
+    list_item_chars: int
+    block_item_chars: int
+    block_question_chars: int
+    duplicate_chars: int
+    head_lines: int
+    title_chars: int
+    title_words: int
+    bullets: str
+    signature: _Signature
+
+
+_SETTINGS = (
+    "max_chars",
+    "paragraph_chars",
+    "paragraph_sentence_chars",
+    "list_item_chars",
+    "block_item_chars",
+    "block_question_chars",
+    "duplicate_chars",
+    "head_lines",
+    "title_chars",
+    "title_words",
+)
+_RULE_KEYS = ("id", "kind")
+_RULE_OPTIONAL = ("words", "regex", "max_chars", "case_sensitive", "examples")
+
+
+def _words_regex(words: Sequence[Any], bullets: str) -> str:
+    """A whole-line phrase: optional bullet before; optional count "(12)" and ":" / "»" after."""
+    phrases = sorted({" ".join(str(w).split()) for w in words if str(w).strip()})
+    bullet_class = regex.escape(bullets)
+    alternation = metadata.trie_regex(phrases, space=r"\s{1,3}")
+    return rf"[{bullet_class}\s]{{0,3}}(?:{alternation})" r"(?:\s{0,2}\(\d{1,6}\))?\s{0,2}[:.»>…]{0,3}"
+
+
+def _compile_rule(node: Any, settings: dict[str, int], bullets: str) -> tuple[Rule, str]:
+    patterns.check_keys(node, NAME, required=_RULE_KEYS, optional=_RULE_OPTIONAL, what="furniture rule")
+    rule_id, kind = str(node["id"]), str(node["kind"])
+    if kind not in KINDS:
+        raise patterns.PatternError(
+            patterns.path_of(NAME), patterns.line_of(node, "kind"), f"kind must be one of {', '.join(KINDS)}"
+        )
+    parts = []
+    if "regex" in node:
+        parts.append(str(node["regex"]))
+    if "words" in node:
+        parts.append(_words_regex(node["words"], bullets))
+    if not parts:
+        raise patterns.PatternError(
+            patterns.path_of(NAME), patterns.line_of(node), f"rule {rule_id} needs regex or words"
+        )
+    flag = "-i" if node.get("case_sensitive") else "i"
+    source = f"(?{flag}:" + "|".join(f"(?:{p})" for p in parts) + ")"
+    pattern = patterns.compile_regex(source, NAME, node, "regex" if "regex" in node else "words")
+    max_chars = int(node.get("max_chars", settings["max_chars"]))
+    return Rule(rule_id, kind, pattern, max_chars), source
+
+
+def _compile_signature(node: Any) -> _Signature:
+    patterns.check_keys(
+        node,
+        NAME,
+        required=("credit", "name", "separator", "agency", "position", "source", "after_chars", "max_chars"),
+        optional=("generic", "not_first_word", "examples"),
+        what="signature",
+    )
+    credit = patterns.check_keys(
+        node["credit"], NAME, required=("id", "regex"), optional=("examples",), what="credit"
+    )
+    credit_pattern = patterns.compile_regex(str(credit["regex"]), NAME, credit, "regex")
+    if "author" not in credit_pattern.groupindex:
+        raise patterns.PatternError(
+            patterns.path_of(NAME), patterns.line_of(credit, "regex"), "credit needs group 'author'"
+        )
+    name, sep, agency = str(node["name"]), str(node["separator"]), str(node["agency"])
+    names = patterns.compile_regex(
+        rf"(?P<names>{name}(?:{sep}{name}){{0,3}})(?:{agency})?", NAME, node, "name"
+    )
+    return _Signature(
+        credit=credit_pattern,
+        names=names,
+        generic=frozenset(str(g).casefold() for g in node.get("generic") or ()),
+        not_first_word=frozenset(str(w) for w in node.get("not_first_word") or ()),
+        position=patterns.compile_regex(str(node["position"]), NAME, node, "position"),
+        source=patterns.compile_regex(str(node["source"]), NAME, node, "source"),
+        max_chars=int(node["max_chars"]),
+        after_chars=int(node["after_chars"]),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _config() -> _Config:
+    data = patterns.check_keys(
+        patterns.load(NAME), NAME, required=("settings", "rules", "signature"), what="furniture file"
+    )
+    settings_node = patterns.check_keys(
+        data["settings"], NAME, required=_SETTINGS, optional=("bullets",), what="settings"
+    )
+    settings = {key: int(settings_node[key]) for key in _SETTINGS}
+    bullets = str(settings_node.get("bullets", "•-*"))
+    rules: list[Rule] = []
+    sources: list[str] = []
+    seen: set[str] = set()
+    for node in data["rules"]:
+        rule, source = _compile_rule(node, settings, bullets)
+        if rule.id in seen:
+            raise patterns.PatternError(
+                patterns.path_of(NAME), patterns.line_of(node, "id"), f"duplicate id {rule.id}"
+            )
+        seen.add(rule.id)
+        rules.append(rule)
+        sources.append(source)
+    combined = regex.compile("|".join(f"(?P<r{i}>{s})" for i, s in enumerate(sources)))
+    long_sources = [
+        f"(?P<r{i}>{s})" for i, s in enumerate(sources) if rules[i].max_chars > settings["max_chars"]
+    ]
+    combined_long = regex.compile("|".join(long_sources) or r"(?!x)x")
+    return _Config(
+        rules=tuple(rules),
+        combined=combined,
+        combined_long=combined_long,
+        longest=max((r.max_chars for r in rules), default=0),
+        bullets=bullets,
+        signature=_compile_signature(data["signature"]),
+        **settings,
+    )
+
+
+def furniture_rules() -> tuple[Rule, ...]:
+    """The furniture rules, in the order they are tried."""
+    return _config().rules
+
+
+def classify_line(line: str) -> Rule | None:
+    """The furniture rule a whole line matches (trimmed), or None for a line of the article."""
+    cfg = _config()
+    s = line.strip()
+    if not s or len(s) > cfg.longest:
+        return None
+    m = (cfg.combined if len(s) <= cfg.max_chars else cfg.combined_long).fullmatch(s)
+    if m is None:
+        return None
+    rule = cfg.rules[int(m.lastgroup[1:])] if m.lastgroup else None
+    if rule is not None and len(s) <= rule.max_chars:
+        return rule
+    # The first rule that matched allows shorter lines only: try the others one by one.
+    for other in cfg.rules:
+        if len(s) <= other.max_chars and other.pattern.fullmatch(s):
+            return other
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Line shapes
+
+_CLOSERS = "\"'”’»)]}"
+_SENTENCE_END = ".!?…"
+
+
+def _ends_sentence(s: str) -> bool:
+    return s.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END))
+
+
+def _is_paragraph(cfg: _Config, s: str) -> bool:
+    """An article paragraph: long, or a full sentence."""
+    return len(s) >= cfg.paragraph_chars or (len(s) >= cfg.paragraph_sentence_chars and _ends_sentence(s))
+
+
+def _is_list_item(cfg: _Config, s: str) -> bool:
+    """A line of a list of links: bulleted, or short and not a sentence (titles end without a full stop)."""
+    if len(s) > cfg.list_item_chars:
+        return False
+    if s[0] in cfg.bullets or metadata.is_date_line(s):
+        return True
+    tail = s.rstrip(_CLOSERS)
+    return not tail.endswith(".") or tail.endswith("...")
+
+
+_NUMBER_LINE = regex.compile(r"[\d.,\s]{1,20}")
+
+
+def _is_block_item(cfg: _Config, s: str) -> bool:
+    """A line of a widget: a bullet, a bare number, a poll question, a very short option."""
+    if metadata.is_date_line(s):
+        return False
+    if s[0] in cfg.bullets:
+        return len(s) <= cfg.list_item_chars
+    if _NUMBER_LINE.fullmatch(s):
+        return True
+    if s.endswith("?") and len(s) <= cfg.block_question_chars:
+        return True
+    return len(s) <= cfg.block_item_chars
+
+
+def _is_title(cfg: _Config, s: str) -> bool:
+    if len(s) > cfg.title_chars or len(s.split()) < cfg.title_words:
+        return False
+    if not regex.search(r"\p{L}", s):
+        return False
+    tail = s.rstrip(_CLOSERS)
+    return not tail.endswith((".", ",", ";", ":")) or tail.endswith("...")
+
+
+def _same_title(cfg: _Config, line: str, title: str) -> bool:
+    """The page's headline line is the given title, or the given title is it plus the site's name
+    ("Trao quà Tết cho đoàn viên - Công đoàn Lào Cai")."""
+    a, b = _fold(line), _fold(title)
+    return a == b or (
+        _is_title(cfg, line) and b.startswith(a) and b[len(a) : len(a) + 3].strip() in {"-", "|", "–", ":"}
+    )
+
+
+def _fold(s: str) -> str:
+    return " ".join(s.split()).casefold()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Walking the page
+
+
+def _skip_block(cfg: _Config, lines: Sequence[str], rules: Sequence[Rule | None], j: int) -> int:
+    """Index of the first line after a widget that starts just before `j`."""
+    n = len(lines)
+    while j < n:
+        s = lines[j]
+        if s:
+            rule = rules[j]
+            if rule is not None:
+                if rule.kind != "line":
+                    return j
+            elif not _is_block_item(cfg, s):
+                return j
+        j += 1
+    return n
+
+
+def _skip_list(cfg: _Config, lines: Sequence[str], rules: Sequence[Rule | None], j: int) -> int:
+    """Index of the first line after a list of links that starts just before `j`.
+
+    Teasers between the items are part of the list; the list ends where two article paragraphs follow
+    each other (a box of links in the middle of an article, after which the article resumes).
+    """
+    n = len(lines)
+    while j < n:
+        s = lines[j]
+        if s:
+            rule = rules[j]
+            if rule is not None:
+                if rule.kind != "line":
+                    return j
+            elif not _is_list_item(cfg, s):
+                k = j + 1
+                while k < n and (not lines[k] or (rules[k] is not None and rules[k].kind == "line")):  # type: ignore[union-attr]
+                    k += 1
+                if (
+                    k < n
+                    and rules[k] is None
+                    and _is_paragraph(cfg, s)
+                    and _is_paragraph(cfg, lines[k])
+                    and not _is_list_item(cfg, lines[k])
+                ):
+                    return j
+        j += 1
+    return n
+
+
+def _walk(cfg: _Config, lines: Sequence[str]) -> tuple[list[int], list[int]]:
+    """Indices of the kept lines, and of the page-header lines (before a breadcrumb) that were dropped."""
+    rules = [classify_line(s) if s else None for s in lines]
+    n = len(lines)
+    kept: list[int] = []
+    header: list[int] = []
+    started = False  # an article paragraph was kept (the first kept line may be the title)
+    i = 0
+    while i < n:
+        s = lines[i]
+        if not s:
+            i += 1
+            continue
+        rule = rules[i]
+        if rule is None:
+            kept.append(i)
+            if len(kept) > 1 and not started and _is_paragraph(cfg, s):
+                started = True
+            i += 1
+        elif rule.kind == "tail" and started:
+            break
+        elif rule.kind == "head" and not started and i < cfg.head_lines:
+            header.extend(kept)
+            kept = []
+            i += 1
+        elif rule.kind == "block":
+            i = _skip_block(cfg, lines, rules, i + 1)
+        elif rule.kind == "list":
+            i = _skip_list(cfg, lines, rules, i + 1)
+        else:
+            i += 1
+    return kept, header
+
+
+def _name_line(cfg: _Config, s: str) -> str | None:
+    """The name(s) on a signature line such as "Nguyễn Thị Thu Thủy" or "Hoàng Thuỳ - Anh Minh"."""
+    sig = cfg.signature
+    if len(s) > sig.max_chars:
+        return None
+    m = sig.names.fullmatch(s)
+    if m is None:
+        return None
+    names = m["names"]
+    if names.split()[0] in sig.not_first_word or metadata.is_province_name(names):
+        return None
+    return names
+
+
+def _credit_line(cfg: _Config, s: str) -> tuple[str | None] | None:
+    """(author,) for a credit line "Bài: Nguyễn Vinh; ảnh: Đình Trơn"; (None,) for a generic one."""
+    sig = cfg.signature
+    if len(s) > sig.max_chars:
+        return None
+    m = sig.credit.fullmatch(s)
+    if m is None:
+        return None
+    author = m["author"].strip()
+    return (None,) if author.casefold() in sig.generic else (author,)
+
+
+def _signature(cfg: _Config, lines: Sequence[str], kept: Sequence[int]) -> tuple[str | None, set[int]]:
+    """The author and the signature's lines: a name or credit line at the end of the article (with the
+    position and source lines under it) or right at its start."""
+    sig = cfg.signature
+
+    def block_after(p: int) -> int:
+        q = p + 1
+        while q < len(kept) and q - p <= 3:
+            s = lines[kept[q]]
+            if len(s) > sig.max_chars * 2 or not (sig.position.fullmatch(s) or sig.source.fullmatch(s)):
+                break
+            if _ends_sentence(s) and not s.endswith(".."):
+                break
+            q += 1
+        return q
+
+    def found(s: str) -> tuple[str | None] | None:
+        credit = _credit_line(cfg, s)
+        if credit is not None:
+            return credit
+        name = _name_line(cfg, s)
+        if name is None:
+            return None
+        return (None,) if name.casefold() in sig.generic else (name,)
+
+    # From the end: a signature has only short lines (photo captions) after it, so the search stops at
+    # the first long line.
+    for p in range(len(kept) - 1, 0, -1):
+        s = lines[kept[p]]
+        if len(s) >= sig.after_chars:
+            break
+        who = found(s)
+        if who is not None:
+            return who[0], set(kept[p : block_after(p)])
+    # A byline right under the title, before the article's first paragraph.
+    if len(kept) > 1:
+        who = found(lines[kept[0]])
+        if who is not None and _is_paragraph(cfg, lines[kept[1]]):
+            return who[0], {kept[0]}
+    return None, set()
+
+
+def _find_body(text: str, title: str | None) -> Body:
+    cfg = _config()
+    lines = [line.strip() for line in text.split("\n")]
+    kept, header = _walk(cfg, lines)
+
+    # The date line: near the top, else in the page header, else near the end.
+    date_line = None
+    for k in [*kept[:8], *header, *kept[-5:]]:
+        if metadata.is_date_line(lines[k]):
+            date_line = lines[k]
+            if k in kept:
+                kept.remove(k)
+            break
+
+    # The title: the one given (dropped where the page repeats it), else the first line if it is one.
+    found_title = None
+    if title is not None and title.strip():
+        found_title = " ".join(title.split())
+        for k in kept[:3]:
+            if _same_title(cfg, lines[k], found_title):
+                found_title = lines[k]
+                kept.remove(k)
+                break
+    elif len(kept) > 1 and _is_title(cfg, lines[kept[0]]):
+        # (a lone line is the article, not its title)
+        found_title = lines[kept[0]]
+        kept = kept[1:]
+
+    # Repeated lines (a photo caption under the photo and again in the text, a repeated title).
+    seen = {found_title} if found_title else set()
+    unique: list[int] = []
+    previous = None
+    for k in kept:
+        key = lines[k]
+        if key == previous or (len(lines[k]) >= cfg.duplicate_chars and key in seen):
+            continue
+        seen.add(key)
+        previous = key
+        unique.append(k)
+
+    author, signature_lines = _signature(cfg, lines, unique)
+    paragraphs = [lines[k] for k in unique if k not in signature_lines]
+    return Body(text="\n\n".join(paragraphs), title=found_title, date_line=date_line, author=author)
+
+
+def find_body(text: str, *, title: str | None = None) -> Body:
+    """The article in a normalised page dump: body text without furniture, title, date line and author.
+
+    `title` is the headline when the record or page gives it; otherwise the first line is taken as the
+    title when it looks like one. The body is one paragraph per line, separated by blank lines.
+    """
+    _config()  # a broken pattern file must stop the run, so it is read outside the guard
+    if not isinstance(text, str):
+        return Body(text="", title=title)
+    try:
+        return _find_body(text, title)
+    except Exception:  # an odd page keeps all its lines rather than failing the article
+        lines = [line.strip() for line in text.split("\n")]
+        return Body(text="\n\n".join(s for s in lines if s), title=title)
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTML pages
+
+# Elements whose text is never article text.
+_SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        "form",
+        "select",
+        "button",
+        "iframe",
+        "svg",
+        "head",
+        "title",
+        "menu",
+        "figure",
+    }
+)
+# Elements that end a paragraph.
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "hr",
+        "dd",
+        "dt",
+        "figcaption",
+        "main",
+        "td",
+        "th",
+    }
+)
+_VOID_TAGS = frozenset(
+    {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr"}
+)
+# Trafilatura keeps the document tree in memory and walks it recursively: beyond this depth of nested
+# elements it is not asked, and the plain reader below is used instead.
+_MAX_DEPTH = 400
+_MIN_TEXT = 80
+
+
+class _PlainText(html.parser.HTMLParser):
+    """Text of an HTML page without scripts, menus, headers and footers; iterative, any depth."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+        self.depth = 0
+        self.max_depth = 0
+        self.title: list[str] = []
+        self.in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID_TAGS:
+            self.depth += 1
+            self.max_depth = max(self.max_depth, self.depth)
+        if tag == "title":
+            self.in_title = True
+        if tag in _SKIP_TAGS and tag not in _VOID_TAGS:
+            self.skip += 1
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _VOID_TAGS:
+            self.depth = max(0, self.depth - 1)
+        if tag == "title":
+            self.in_title = False
+        if tag in _SKIP_TAGS and self.skip:
+            self.skip -= 1
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title.append(data)
+        elif not self.skip:
+            self.parts.append(data)
+
+
+def _paragraphs(text: str) -> str:
+    """One paragraph per line, separated by blank lines."""
+    return "\n\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
+
+
+def _plain(html_text: str) -> tuple[str, str | None, int]:
+    parser = _PlainText()
+    try:
+        parser.feed(html_text)
+        parser.close()
+    except Exception:  # keep what was read before the fault
+        pass
+    title = " ".join("".join(parser.title).split()) or None
+    return _paragraphs("".join(parser.parts)), title, parser.max_depth
+
+
+def _trafilatura(html_text: str, url: str | None) -> tuple[str | None, str | None, str | None, str | None]:
+    import trafilatura
+
+    options: dict[str, Any] = {
+        "url": url,
+        "include_comments": False,
+        "include_tables": True,
+        "with_metadata": True,
+        # The page's own date only: never a date guessed from the article's text.
+        "date_extraction_params": {"extensive_search": False, "original_date": True},
+    }
+    doc = trafilatura.bare_extraction(html_text, favor_precision=True, **options)
+    text = getattr(doc, "text", None) if doc is not None else None
+    if not text or len(text) < _MIN_TEXT:
+        # Precision can throw away a short article whole: ask again, favouring recall.
+        doc = trafilatura.bare_extraction(html_text, favor_recall=True, **options) or doc
+        text = getattr(doc, "text", None) if doc is not None else None
+    if doc is None:
+        return None, None, None, None
+    return text, getattr(doc, "title", None), getattr(doc, "date", None), getattr(doc, "author", None)
+
+
+def page_text(html_text: str, *, url: str | None = None) -> Page:
+    """The article text of an HTML page, with the title, publication date and author its markup gives.
+
+    Uses trafilatura (offline); if it fails or finds nothing, the page's text without scripts, menus,
+    headers and footers. Paragraphs are separated by blank lines. Never raises.
+    """
+    if not isinstance(html_text, str) or not html_text.strip():
+        return Page(text="", title=None, published=None, author=None)
+    plain, plain_title, depth = _plain(html_text)
+    text = title = published = author = None
+    if depth <= _MAX_DEPTH:
+        try:
+            text, title, published, author = _trafilatura(html_text, url)
+        except Exception:  # trafilatura or lxml choked on this page: the plain reader's text is used
+            text = None
+    text = _paragraphs(text) if text and text.strip() else plain
+    title = _clean(title) or plain_title
+    return Page(text=text, title=title, published=_clean(published), author=_clean(author))
+
+
+def _clean(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = " ".join(html.unescape(value).split())
+    return value or None

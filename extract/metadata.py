@@ -1,0 +1,441 @@
+"""Article metadata: publication date, province and author.
+
+Dates follow `patterns/dates.yaml`; provinces follow the gazetteer in `patterns/provinces.yaml`.
+Every public function takes any string and never raises.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from extract import patterns
+from extract.model import Body
+
+DATES = "dates"
+PROVINCES = "provinces"
+
+# Vietnam's offset from UTC: a timestamp given in another zone is read as the local (Vietnamese) day.
+_VN = dt.timezone(dt.timedelta(hours=7))
+# An ISO timestamp as found in HTML meta tags and JSON records.
+_ISO_STAMP = regex.compile(
+    r"\s{0,5}(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?\s{0,5}"
+)
+# The longest text parse_date reads: dates are near the start of what it is given.
+_MAX_DATE_TEXT = 2000
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dates
+
+
+@dataclass(frozen=True)
+class _DateForm:
+    id: str
+    pattern: regex.Pattern[str]
+
+
+@dataclass(frozen=True)
+class _Dates:
+    forms: tuple[_DateForm, ...]
+    filler: regex.Pattern[str]
+    min_year: int
+    max_year: int
+    line_chars: int
+
+
+@functools.lru_cache(maxsize=1)
+def _dates() -> _Dates:
+    data = patterns.check_keys(
+        patterns.load(DATES),
+        DATES,
+        required=("forms", "line_words", "time"),
+        optional=("min_year", "max_year", "line_chars", "line_examples"),
+        what="dates file",
+    )
+    forms = []
+    for node in data["forms"]:
+        patterns.check_keys(node, DATES, required=("id", "regex"), optional=("examples",), what="date form")
+        pattern = patterns.compile_regex(node["regex"], DATES, node, "regex", flags=regex.IGNORECASE)
+        for group in ("day", "month", "year"):
+            if group not in pattern.groupindex:
+                raise patterns.PatternError(
+                    patterns.path_of(DATES),
+                    patterns.line_of(node, "regex"),
+                    f"date form lacks group {group!r}",
+                )
+        forms.append(_DateForm(str(node["id"]), pattern))
+    words = patterns.words_alternation(str(w) for w in data["line_words"])
+    time = patterns.compile_regex(str(data["time"]), DATES, data, "time").pattern
+    # What may surround the date on a date line: the words, a time, punctuation and spaces.
+    filler = patterns.compile_regex(
+        rf"(?:{time})|{words}|[\s,;:|()\[\]/.+–—-]", DATES, data, "line_words", flags=regex.IGNORECASE
+    )
+    return _Dates(
+        forms=tuple(forms),
+        filler=filler,
+        min_year=int(data.get("min_year", 1990)),
+        max_year=int(data.get("max_year", 2100)),
+        line_chars=int(data.get("line_chars", 100)),
+    )
+
+
+def _valid(cfg: _Dates, year: str, month: str, day: str) -> dt.date | None:
+    try:
+        date = dt.date(int(year), int(month), int(day))
+    except (ValueError, OverflowError):
+        return None
+    return date if cfg.min_year <= date.year <= cfg.max_year else None
+
+
+def _find_date(text: str, cfg: _Dates) -> tuple[dt.date, int, int] | None:
+    """The first valid date in `text` by the first form that finds one, with its span."""
+    for form in cfg.forms:
+        for m in form.pattern.finditer(text):
+            date = _valid(cfg, m["year"], m["month"], m["day"])
+            if date is not None:
+                return date, m.start(), m.end()
+    return None
+
+
+def _from_stamp(text: str, cfg: _Dates) -> dt.date | None:
+    """A full ISO timestamp; one with a zone other than Vietnam's is moved to Vietnamese time."""
+    m = _ISO_STAMP.fullmatch(text)
+    if m is None:
+        return None
+    zone = m[3]
+    try:
+        if zone == "Z":
+            zone = "+00:00"
+        elif zone and ":" not in zone:
+            zone = f"{zone[:3]}:{zone[3:]}"
+        stamp = dt.datetime.fromisoformat(f"{m[1]}T{m[2]}{zone or ''}")
+    except ValueError:
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(_VN)
+    return stamp.date() if cfg.min_year <= stamp.year <= cfg.max_year else None
+
+
+def parse_date(text: str) -> dt.date | None:
+    """The calendar date written in `text`, or None (no date, no year, or an impossible date).
+
+    Knows "Thứ Tư, ngày 9 tháng 2 năm 2022 - 10:17", "Ngày 28 tháng 07 năm 2021", "16/12/2018",
+    "16-12-2018", "16.12.2018 08:30", "2022-02-09" and "2022-02-09T10:17:00+07:00".
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    cfg = _dates()  # a broken pattern file must stop the run, so this is outside the guard
+    try:
+        text = text[:_MAX_DATE_TEXT]
+        stamp = _from_stamp(text, cfg)
+        if stamp is not None:
+            return stamp
+        found = _find_date(text, cfg)
+        return found[0] if found else None
+    except Exception:  # a date we cannot read is no date
+        return None
+
+
+def is_date_line(line: str) -> bool:
+    """True for a short line that gives a date and nothing else but weekday words, a time and punctuation."""
+    if not isinstance(line, str):
+        return False
+    cfg = _dates()
+    line = line.strip()
+    if not line or len(line) > cfg.line_chars:
+        return False
+    # A date line may share its line with other widgets after a bar: "16/12/2018 | Lượt xem: 30".
+    head = line.split("|", 1)[0]
+    try:
+        found = _find_date(head, cfg)
+    except Exception:
+        return False
+    if found is None:
+        return False
+    _, start, end = found
+    rest = cfg.filler.sub("", head[:start] + " " + head[end:])
+    return not rest
+
+
+def find_published(body: Body, given: str | None = None) -> dt.date | None:
+    """The publication date: from the record or page if it can be read, else from the page's date line.
+
+    Dates inside the article ("Sáng 20-7", "ngày 12/6/2021 của Bộ Chính trị") are never used.
+    """
+    date = parse_date(given) if given else None
+    if date is None and body.date_line:
+        date = parse_date(body.date_line)
+    return date
+
+
+def find_author(body: Body) -> str | None:
+    """The author as signed in the page (found with the body), or None."""
+    return body.author
+
+
+# ---------------------------------------------------------------------------------------------------
+# Provinces
+
+
+@dataclass(frozen=True)
+class _Province:
+    id: str
+    name: str
+    merged_into: str
+    not_followed_by: tuple[str, ...]
+    renamed_since: dt.date | None
+    renamed_name: str | None
+
+
+@dataclass(frozen=True)
+class _Gazetteer:
+    pattern: regex.Pattern[str]
+    upper_pattern: regex.Pattern[str]
+    by_alias: Mapping[str, _Province]
+    by_folded: Mapping[str, _Province]
+    by_key: Mapping[str, _Province]
+    context: regex.Pattern[str]
+    upper_context: regex.Pattern[str]
+    person_words: frozenset[str]
+    merger_date: dt.date
+    title_weight: float
+    context_weight: float
+    plain_weight: float
+
+
+def trie_regex(words: list[str], space: str = " ") -> str:
+    """A regex matching any of `words`, shared prefixes factored out (much faster than a flat list);
+    the longest word wins where one is a prefix of another. A space in a word becomes `space`."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [
+            (space if ch == " " else regex.escape(ch)) + build(child)
+            for ch, child in sorted(node.items())
+            if ch
+        ]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
+def _key(name: str) -> str:
+    """A spelling-insensitive key: case, spaces, dots and dashes do not matter."""
+    return regex.sub(r"[\s.\-–]+", "", name).casefold()
+
+
+def _date_value(value: Any, node: Any, key: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise patterns.PatternError(
+            patterns.path_of(PROVINCES), patterns.line_of(node, key), f"{key} must be a date (YYYY-MM-DD)"
+        ) from exc
+
+
+@functools.lru_cache(maxsize=1)
+def _gazetteer() -> _Gazetteer:
+    data = patterns.check_keys(
+        patterns.load(PROVINCES),
+        PROVINCES,
+        required=("provinces", "weights", "context_before", "merger_date"),
+        optional=("person_words", "examples"),
+        what="provinces file",
+    )
+    weights = patterns.check_keys(
+        data["weights"], PROVINCES, required=("title", "context", "plain"), what="weights"
+    )
+    by_alias: dict[str, _Province] = {}
+    by_key: dict[str, _Province] = {}
+    names: set[str] = set()
+    for node in data["provinces"]:
+        patterns.check_keys(
+            node,
+            PROVINCES,
+            required=("id", "name", "merged_into"),
+            optional=("aliases", "not_followed_by", "renamed", "examples"),
+            what="province",
+        )
+        renamed = node.get("renamed")
+        since = name_after = None
+        if renamed is not None:
+            patterns.check_keys(renamed, PROVINCES, required=("since", "name"), what="renamed")
+            since, name_after = _date_value(renamed["since"], renamed, "since"), str(renamed["name"])
+        province = _Province(
+            id=str(node["id"]),
+            name=str(node["name"]),
+            merged_into=str(node["merged_into"]),
+            not_followed_by=tuple(str(w) for w in node.get("not_followed_by") or ()),
+            renamed_since=since,
+            renamed_name=name_after,
+        )
+        if province.name in names:
+            raise patterns.PatternError(patterns.path_of(PROVINCES), patterns.line_of(node), "duplicate name")
+        names.add(province.name)
+        for alias in [province.name, *(str(a) for a in node.get("aliases") or ())]:
+            other = by_key.get(_key(alias))
+            if other is not None and other.id != province.id:
+                raise patterns.PatternError(
+                    patterns.path_of(PROVINCES),
+                    patterns.line_of(node),
+                    f"alias {alias!r} also names {other.id}",
+                )
+            by_alias[alias] = province
+            by_key[_key(alias)] = province
+    for province in by_alias.values():
+        if _key(province.merged_into) not in by_key:
+            raise patterns.PatternError(
+                patterns.path_of(PROVINCES),
+                None,
+                f"{province.id}: merged_into {province.merged_into!r} is no known name",
+            )
+    alternation = trie_regex(list(by_alias))
+    bounded = r"(?<![\p{L}\p{N}])(?:" + alternation + r")(?![\p{L}\p{N}])"
+    pattern = regex.compile(bounded)
+    # Upper-case headlines ("LĐLĐ TỈNH LÀO CAI") are searched ignoring case.
+    upper_pattern = regex.compile(bounded, regex.IGNORECASE)
+    context_words = sorted({str(w) for w in data["context_before"]}, key=len, reverse=True)
+    context_source = (
+        r"(?<![\p{L}\p{N}])(?:" + "|".join(regex.escape(w) for w in context_words) + r")[\s(]{1,3}$"
+    )
+    context = regex.compile(context_source)
+    return _Gazetteer(
+        pattern=pattern,
+        upper_pattern=upper_pattern,
+        by_alias=by_alias,
+        by_folded={alias.casefold(): province for alias, province in by_alias.items()},
+        by_key=by_key,
+        context=context,
+        upper_context=regex.compile(context_source, regex.IGNORECASE),
+        person_words=frozenset(str(w) for w in data.get("person_words") or ()),
+        merger_date=_date_value(data["merger_date"], data, "merger_date"),
+        title_weight=float(weights["title"]),
+        context_weight=float(weights["context"]),
+        plain_weight=float(weights["plain"]),
+    )
+
+
+# Three or more upper-case words in a row ("LIÊN ĐOÀN LAO ĐỘNG TỈNH LÀO CAI"): a headline in capitals.
+_UPPER_RUN = regex.compile(
+    r"(?<![\p{L}\p{N}])\p{Lu}[\p{Lu}.]{0,20}(?![\p{Ll}])"
+    r"(?:[ \-–]{1,3}\p{Lu}[\p{Lu}.]{0,20}(?![\p{Ll}])){2,60}"
+)
+# The first mentions decide; a page that names provinces thousands of times needs no more reading.
+_MAX_MENTIONS = 1000
+_WORD_BEFORE = regex.compile(r"([\p{L}\p{N}]{1,30})\s{1,3}$")
+_WORD_AFTER = regex.compile(r"\s{1,3}([\p{L}\p{N}]{1,30})")
+
+
+def _mentions(gaz: _Gazetteer, text: str) -> list[tuple[_Province, int, bool]]:
+    """(province, position, in a locale context) for every mention that is not part of a person's name."""
+    found: list[tuple[_Province, int, int, bool]] = []  # province, start, end, in capitals
+    runs = [(m.start(), m.end()) for m in _UPPER_RUN.finditer(text)]
+    for start, end in runs:
+        for m in gaz.upper_pattern.finditer(text, start, end):
+            found.append((gaz.by_folded[m[0].casefold()], m.start(), m.end(), True))
+    starts = [start for start, _ in runs]
+    for m in gaz.pattern.finditer(text):
+        r = bisect.bisect_right(starts, m.start()) - 1
+        if r < 0 or m.start() >= runs[r][1]:
+            found.append((gaz.by_alias[m[0]], m.start(), m.end(), False))
+    found.sort(key=lambda f: f[1])
+    out: list[tuple[_Province, int, bool]] = []
+    for province, start, end, capitals in found[:_MAX_MENTIONS]:
+        after = _WORD_AFTER.match(text, end)
+        if after and after[1].casefold() in {w.casefold() for w in province.not_followed_by}:
+            continue
+        before_text = text[max(0, start - 40) : start]
+        before = _WORD_BEFORE.search(before_text)
+        # "Nguyễn Hải Dương", "Trần Thái Bình": after a surname or middle name it is a person's name.
+        if before and not capitals and before[1] in gaz.person_words:
+            continue
+        context_pattern = gaz.upper_context if capitals else gaz.context
+        out.append((province, start, context_pattern.search(before_text) is not None))
+    return out
+
+
+def _name_at(province: _Province, published: dt.date | None, gaz: _Gazetteer) -> str:
+    if published is None:
+        return province.name
+    if published >= gaz.merger_date:
+        return province.merged_into
+    if province.renamed_since is not None and province.renamed_name and published >= province.renamed_since:
+        return province.renamed_name
+    return province.name
+
+
+def find_province(text: str, title: str | None = None, *, published: dt.date | None = None) -> str | None:
+    """The province (or centrally governed city) the article is about, canonical name, or None.
+
+    Mentions in the title count most, then mentions after a union or administrative word ("LĐLĐ tỉnh
+    Sơn La", "Công đoàn Tuyên Quang"), then any other mention. Give `text` without site furniture
+    (the body), so sidebars and related links do not count. With `published` on or after the 2025
+    merger, the province's post-merger name is returned.
+    """
+    gaz = _gazetteer()  # a broken pattern file must stop the run, so this is outside the guard
+    try:
+        scores: dict[str, float] = {}
+        first: dict[str, int] = {}
+        order = 0
+        by_id: dict[str, _Province] = {}
+        for part, in_title in ((title or "", True), (text or "", False)):
+            if not isinstance(part, str) or not part:
+                continue
+            for province, _pos, context in _mentions(gaz, part):
+                weight = gaz.title_weight if in_title else gaz.context_weight if context else gaz.plain_weight
+                scores[province.id] = scores.get(province.id, 0.0) + weight
+                by_id[province.id] = province
+                if province.id not in first:
+                    first[province.id] = order
+                order += 1
+        if not scores:
+            return None
+        best = max(scores, key=lambda pid: (scores[pid], -first[pid]))
+        return _name_at(by_id[best], published, gaz)
+    except Exception:  # a province we cannot find is no province
+        return None
+
+
+def province_after_merger(name: str) -> str | None:
+    """The province that `name` (any known spelling, old or new) belongs to after the 2025 merger."""
+    gaz = _gazetteer()
+    try:
+        province = gaz.by_key.get(_key(name or ""))
+    except Exception:
+        return None
+    return province.merged_into if province else None
+
+
+def is_province_name(text: str) -> bool:
+    """True if `text` (trimmed) is exactly a known spelling of a province."""
+    gaz = _gazetteer()
+    try:
+        return _key(text or "") in gaz.by_key
+    except Exception:
+        return False
+
+
+def province_names() -> list[str]:
+    """The canonical names of the provinces before the merger (63), in gazetteer order."""
+    seen: dict[str, None] = {}
+    for province in _gazetteer().by_alias.values():
+        seen.setdefault(province.name, None)
+    return list(seen)
