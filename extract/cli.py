@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from extract.tables import FORMATS
 
@@ -168,6 +170,151 @@ def evaluate(
     ev.print_report(report, stdout, max_items=misses)
     if json_out:
         json_out.write_text(ev.report_json(report), encoding="utf-8")
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Argument(help="The output folder of `vnfacts extract`.")],
+    dest: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Folder for the report (default: OUT/report).")
+    ] = None,
+    use_review: Annotated[
+        bool, typer.Option("--review/--no-review", help="Apply the verdicts in OUT/review.jsonl, if any.")
+    ] = True,
+) -> None:
+    """Totals by province, year and type, most cited documents, facts per article: an Excel workbook,
+    PNG charts, a Markdown summary and a DuckDB file with SQL views."""
+    from extract import report as rp
+
+    if not out.is_dir():
+        console.print(f"[red]error:[/] {out}: not an output folder (run `vnfacts extract … -o {out}` first)")
+        raise typer.Exit(2)
+    target = dest or out / "report"
+    try:
+        written = rp.write_report(out, target, use_review=use_review)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    for path in written:
+        stdout.print(str(path))
+
+
+class _ReviewGroup(TyperGroup):
+    """`vnfacts review OUT …` is short for `vnfacts review page OUT …`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["page", *args]
+        return super().parse_args(ctx, args)
+
+
+review_app = typer.Typer(
+    cls=_ReviewGroup,
+    no_args_is_help=True,
+    help="Review extracted facts: an HTML page to read them, verdicts, and gold JSONL from the verdicts.",
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("page")
+def review_page(
+    out: Annotated[Path, typer.Argument(help="The output folder of `vnfacts extract`.")],
+    dest: Annotated[Path, typer.Option("-o", "--out", help="The HTML file to write.")] = Path("review.html"),
+    limit: Annotated[
+        int, typer.Option(help="At most this many facts, lowest confidence first (0: all).")
+    ] = 5000,
+    fact_type: Annotated[
+        list[str] | None, typer.Option("--type", help="Only facts of this type (repeatable).")
+    ] = None,
+    province: Annotated[str | None, typer.Option(help="Only articles of this province.")] = None,
+    min_confidence: Annotated[float | None, typer.Option(help="Only facts at least this confident.")] = None,
+    unreviewed: Annotated[bool, typer.Option("--unreviewed", help="Only facts without a verdict.")] = False,
+) -> None:
+    """One self-contained HTML page: every fact highlighted in its sentence and paragraph, with filters."""
+    from extract import review
+
+    if not out.is_dir():
+        console.print(f"[red]error:[/] {out}: not an output folder (run `vnfacts extract … -o {out}` first)")
+        raise typer.Exit(2)
+    filters = review.Filters(
+        type=fact_type or None,
+        province=province,
+        min_confidence=min_confidence,
+        reviewed=False if unreviewed else None,
+        limit=limit or None,
+    )
+    try:
+        path, shown, total = review.write_review_page(out, dest, filters)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"{shown} of {total} facts → {path}")
+
+
+@review_app.command("export")
+def review_export(
+    out: Annotated[Path, typer.Argument(help="The output folder with review.jsonl.")],
+    dest: Annotated[
+        Path, typer.Option("-o", "--out", help="The gold JSONL file to write.")
+    ] = Path("gold.jsonl"),
+    include_unreviewed: Annotated[
+        bool,
+        typer.Option(
+            "--include-unreviewed",
+            help="Also export articles only partly reviewed, keeping their unreviewed facts as extracted.",
+        ),
+    ] = False,
+) -> None:
+    """Gold JSONL from the verdicts: correct facts kept, corrected ones corrected, wrong ones dropped.
+
+    By default only articles whose every fact and citation has a verdict are exported."""
+    from extract import review
+
+    try:
+        summary = review.export_gold(out, dest, include_unreviewed=include_unreviewed)
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"{summary.articles} articles, {summary.facts} facts, {summary.citations} citations → {summary.path}"
+    )
+    for source, why in summary.skipped[:20]:
+        console.print(f"  [yellow]skipped[/] {source}: {why}")
+    if len(summary.skipped) > 20:
+        console.print(f"  … and {len(summary.skipped) - 20} more skipped")
+
+
+@review_app.command("mark")
+def review_mark(
+    out: Annotated[Path, typer.Argument(help="The output folder.")],
+    item_id: Annotated[str, typer.Argument(help="A fact_id (or a citation id, or an article's doc_id).")],
+    verdict: Annotated[str, typer.Argument(help="correct, wrong, corrected or reset.")],
+    corrections: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A correction FIELD=VALUE, e.g. --set value=5518 (repeatable)."),
+    ] = None,
+    reviewer: Annotated[str | None, typer.Option(help="Who reviewed.")] = None,
+) -> None:
+    """Record one verdict in OUT/review.jsonl."""
+    import json
+
+    from extract import review
+
+    changes: dict[str, object] = {}
+    for item in corrections or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--set takes FIELD=VALUE, not {item!r}")
+        try:
+            changes[key.strip()] = json.loads(raw)
+        except ValueError:
+            changes[key.strip()] = raw
+    try:
+        record = review.record_verdict(out, item_id, verdict, changes or None, reviewer)
+    except (KeyError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"{record['verdict']}: {record['id']} ({record['source']})")
 
 
 def main() -> None:
