@@ -131,7 +131,7 @@ def _compile_signature(node: Any) -> _Signature:
         node,
         NAME,
         required=("credit", "name", "separator", "agency", "position", "source", "after_chars", "max_chars"),
-        optional=("generic", "not_first_word", "examples"),
+        optional=("generic", "not_first_word", "examples", "position_examples", "source_examples"),
         what="signature",
     )
     credit = patterns.check_keys(
@@ -459,10 +459,19 @@ def _find_body(text: str, title: str | None) -> Body:
                 found_title = lines[k]
                 kept.remove(k)
                 break
-    elif len(kept) > 1 and _is_title(cfg, lines[kept[0]]):
-        # (a lone line is the article, not its title)
-        found_title = lines[kept[0]]
-        kept = kept[1:]
+    else:
+        # Up to two short lines above the headline are the site's name or the section ("Báo Lao Động",
+        # "Thời sự"); a lone line is the article, not its title.
+        for skip in range(3):
+            if skip + 1 >= len(kept):
+                break
+            line = lines[kept[skip]]
+            if _is_title(cfg, line):
+                found_title = line
+                kept = kept[skip + 1 :]
+                break
+            if len(line.split()) >= cfg.title_words or _ends_sentence(line):
+                break
 
     # Repeated lines (a photo caption under the photo and again in the text, a repeated title).
     seen = {found_title} if found_title else set()

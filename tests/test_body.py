@@ -374,6 +374,9 @@ TITLE = "Công đoàn tỉnh chăm lo Tết cho đoàn viên"
         (f"Trang chủ\n\nThời tiết\n\nTrang chủ » Tin tức\n\n{TITLE}\n\n{LONG}", LONG),
         # a lone line is the article, not a title
         (LONG, LONG),
+        # the site's name and section above the headline
+        (f"Báo Lao Động\n\nThời sự\n\n{TITLE}\n\n{LONG}", LONG),
+        (f"Thời sự\n\n{LONG}\n\n{LONG2}", f"Thời sự\n\n{LONG}\n\n{LONG2}"),
         ("", ""),
         ("\n\n \n", ""),
     ],
@@ -411,6 +414,32 @@ def test_find_body_author(page: str, title: str, author: str | None) -> None:
     assert found.author == author
     if author:
         assert author not in found.text.split("\n\n")
+
+
+def _signature_examples() -> list[tuple[str, str | None]]:
+    node = patterns.load("furniture")["signature"]
+    pairs = [*node["credit"]["examples"].items(), *node["examples"].items()]
+    return [(str(line), None if author is None else str(author)) for line, author in pairs]
+
+
+@pytest.mark.parametrize(("line", "author"), _signature_examples())
+def test_signature_examples(line: str, author: str | None) -> None:
+    found = body.find_body(f"{TITLE}\n\n{LONG}\n\n{line}")
+    assert found.author == author
+    if author is not None:  # the signature is metadata, not text
+        assert found.text == LONG
+
+
+def _signature_line_examples() -> list[str]:
+    node = patterns.load("furniture")["signature"]
+    return [str(x) for x in [*node["position_examples"], *node["source_examples"]]]
+
+
+@pytest.mark.parametrize("line", _signature_line_examples())
+def test_signature_position_and_source_lines(line: str) -> None:
+    found = body.find_body(f"{TITLE}\n\n{LONG}\n\nNguyễn Văn An\n\n{line}")
+    assert found.author == "Nguyễn Văn An"
+    assert found.text == LONG
 
 
 @pytest.mark.parametrize(
