@@ -304,6 +304,10 @@ def _skip_block(cfg: _Config, lines: Sequence[str], rules: Sequence[Rule | None]
     return n
 
 
+def _is_line_rule(rule: Rule | None) -> bool:
+    return rule is not None and rule.kind == "line"
+
+
 def _skip_list(cfg: _Config, lines: Sequence[str], rules: Sequence[Rule | None], j: int) -> int:
     """Index of the first line after a list of links that starts just before `j`.
 
@@ -320,7 +324,7 @@ def _skip_list(cfg: _Config, lines: Sequence[str], rules: Sequence[Rule | None],
                     return j
             elif not _is_list_item(cfg, s):
                 k = j + 1
-                while k < n and (not lines[k] or (rules[k] is not None and rules[k].kind == "line")):  # type: ignore[union-attr]
+                while k < n and (not lines[k] or _is_line_rule(rules[k])):
                     k += 1
                 if (
                     k < n
