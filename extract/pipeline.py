@@ -78,7 +78,7 @@ def process_document(doc: Document, *, tokens: bool = False) -> Result:
         )
         stage = "metadata"
         article.published = metadata.find_published(found, published_given)
-        article.province = metadata.find_province(body_text, article.title)
+        article.province = metadata.find_province(body_text, article.title, published=article.published)
         if not body_text.strip():
             article.status = "empty"
             article.error = f"{doc.source}: no article text found among the page furniture"
