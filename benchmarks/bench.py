@@ -1,0 +1,498 @@
+"""Speed and memory of `vnfacts extract`, against word segmentation and a bare number scan.
+
+    .venv/bin/python benchmarks/bench.py                 # 2,000 articles
+    .venv/bin/python benchmarks/bench.py --scale         # also 20,000 articles, for memory
+    .venv/bin/python benchmarks/bench.py --json bench.json
+
+The corpus is made from the seed and dev articles: distinct copies, each with a numbered line added,
+in a temporary folder. On those same articles it measures:
+- `vnfacts extract` run as a command (so including start-up), with 1 worker, with 1 worker and
+  `--tokens`, with N workers, and with the Dask engine; wall time, articles/s, MB/s, and peak memory
+  of every process of the tree;
+- start-up alone (the same commands on a tiny corpus), subtracted to give the time spent extracting;
+- in this process, on the texts already read: `process_document` over every article, underthesea's
+  `sent_tokenize` + `word_tokenize` over every sentence, and a bare `regex` number scan, each on one core.
+Targets are printed with PASS or FAIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).absolute().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+from memwatch import Measured, run_measured  # noqa: E402
+
+SEEDS = ROOT / "corpus" / "seeds"
+DEV = ROOT.parent / "shared" / "corpus" / "dev"
+TINY = 4  # articles in the start-up corpus
+MB = 1e6  # throughput in MB/s of input (decimal megabytes)
+
+TARGETS = {
+    "extract_vs_word_tokenize": 15.0,  # default extract at least this many times faster (1 worker)
+    "tokens_vs_word_tokenize": 1.15,  # --tokens at most this many times word_tokenize's time
+    "workers_speedup": 1.7,  # 2 workers vs 1, throughput
+    "worker_peak_mb": 400.0,  # per worker
+    "memory_growth": 1.10,  # peak at the large corpus / peak at 1,000 articles
+}
+
+
+# ---------------------------------------------------------------- corpus
+
+
+def source_articles() -> list[Path]:
+    files = sorted(SEEDS.glob("*.txt"))
+    if DEV.is_dir():
+        files += sorted(DEV.glob("*.txt"))
+    if not files:
+        raise SystemExit(f"no articles in {SEEDS} or {DEV}")
+    return files
+
+
+def make_corpus(folder: Path, n: int, sources: Sequence[Path]) -> Path:
+    """n distinct articles: the sources in turn, each copy with its own numbered line."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = [p.read_text(encoding="utf-8") for p in sources]
+    for i in range(n):
+        k = i % len(texts)
+        name = f"{i:06d}_{sources[k].stem}.txt"
+        (folder / name).write_text(texts[k].rstrip("\n") + f"\n\nBản tin số {i + 1}.\n", encoding="utf-8")
+    return folder
+
+
+def corpus_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir())
+
+
+# ---------------------------------------------------------------- in-process baselines
+
+
+def read_texts(folder: Path) -> list[Any]:
+    """The documents as the pipeline receives them (read and decoded; disk time is not timed later)."""
+    from extract import read
+
+    return [doc for path in read.expand_inputs([str(folder)]) for doc in read.read_path(path)]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - started, value
+
+
+def word_tokenize_all(texts: Sequence[str]) -> int:
+    from underthesea import sent_tokenize, word_tokenize
+
+    words = 0
+    for text in texts:
+        for sentence in sent_tokenize(text):
+            words += len(word_tokenize(sentence))
+    return words
+
+
+def regex_scan_all(texts: Sequence[str]) -> int:
+    import regex
+
+    number = regex.compile(r"\d+(?:[.,]\d+)*")
+    return sum(len(number.findall(text)) for text in texts)
+
+
+def process_all(docs: Sequence[Any], tokens: bool = False) -> dict[str, int]:
+    from extract.pipeline import process_document
+
+    counts = {"ok": 0, "empty": 0, "error": 0, "facts": 0, "citations": 0}
+    for doc in docs:
+        result = process_document(doc, tokens=tokens)
+        counts[result.article.status] = counts.get(result.article.status, 0) + 1
+        counts["facts"] += len(result.facts)
+        counts["citations"] += len(result.citations)
+    return counts
+
+
+# ---------------------------------------------------------------- the command
+
+
+@dataclass
+class CliRun:
+    label: str
+    articles: int
+    mb: float
+    workers: int
+    engine: str
+    tokens: bool
+    seconds: float
+    startup_seconds: float
+    main_mb: float
+    worker_mb: float
+    largest_process_mb: float
+    tree_mb: float
+    ok: int
+    errors: int
+
+    @property
+    def extract_seconds(self) -> float:
+        return max(self.seconds - self.startup_seconds, 1e-9)
+
+    @property
+    def rate(self) -> float:
+        return self.articles / self.extract_seconds
+
+    @property
+    def rate_with_startup(self) -> float:
+        return self.articles / self.seconds
+
+    @property
+    def peak_per_worker_mb(self) -> float:
+        # One local worker runs in the command's own process; otherwise workers are its children.
+        return self.main_mb if self.workers == 1 and self.engine == "local" else self.worker_mb
+
+
+def vnfacts_cmd(corpus: Path, out: Path, workers: int, engine: str, tokens: bool) -> list[str]:
+    cmd = [sys.executable, "-m", "extract.cli", "extract", str(corpus), "-o", str(out), "--no-progress"]
+    if engine == "dask":
+        cmd += ["--engine", "dask"]
+    else:
+        cmd += ["--workers", str(workers)]
+    if tokens:
+        cmd.append("--tokens")
+    return cmd
+
+
+def run_cli(corpus: Path, out: Path, workers: int, engine: str = "local", tokens: bool = False) -> Measured:
+    shutil.rmtree(out, ignore_errors=True)
+    measured = run_measured(vnfacts_cmd(corpus, out, workers, engine, tokens), cwd=ROOT)
+    if measured.returncode != 0:
+        raise SystemExit(f"vnfacts extract failed ({measured.returncode}):\n{measured.stderr[-3000:]}")
+    return measured
+
+
+def statuses(out: Path) -> tuple[int, int]:
+    column = pq.read_table(out / "articles.parquet", columns=["status"]).column("status").to_pylist()
+    return column.count("ok"), column.count("error")
+
+
+_startup_cache: dict[tuple[int, str, bool], float] = {}
+
+
+def startup_seconds(tiny: Path, work: Path, workers: int, engine: str, tokens: bool) -> float:
+    """The command's time on the tiny corpus: the median of three runs, as start-up time varies."""
+    key = (workers, engine, tokens)
+    if key not in _startup_cache:
+        times = sorted(run_cli(tiny, work / "out-tiny", workers, engine, tokens).seconds for _ in range(3))
+        _startup_cache[key] = times[1]
+    return _startup_cache[key]
+
+
+def measure_cli(
+    label: str,
+    corpus: Path,
+    tiny: Path,
+    work: Path,
+    *,
+    workers: int,
+    engine: str = "local",
+    tokens: bool = False,
+) -> CliRun:
+    print(f"  {label} …", file=sys.stderr, flush=True)
+    startup = startup_seconds(tiny, work, workers, engine, tokens)
+    measured = run_cli(corpus, work / "out", workers, engine, tokens)
+    ok, errors = statuses(work / "out")
+    n = len(list(corpus.iterdir()))
+    per_article = max(measured.seconds - startup, 0.0) / max(n - TINY, 1)
+    return CliRun(
+        label=label,
+        articles=n,
+        mb=corpus_bytes(corpus) / MB,
+        workers=workers,
+        engine=engine,
+        tokens=tokens,
+        seconds=measured.seconds,
+        # The tiny corpus still extracts a few articles: count their share as extraction.
+        startup_seconds=max(0.0, startup - TINY * per_article),
+        main_mb=measured.main_mb,
+        worker_mb=measured.worker_mb,
+        largest_process_mb=measured.largest_process_mb,
+        tree_mb=measured.tree_mb,
+        ok=ok,
+        errors=errors,
+    )
+
+
+# ---------------------------------------------------------------- report
+
+
+def verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def print_report(figures: dict[str, Any]) -> None:
+    runs: list[dict[str, Any]] = figures["runs"]
+    base = figures["baselines"]
+    print()
+    load = figures["load_average_before"]
+    print(f"vnfacts benchmark — {figures['machine']}, load average {load:.2f} at start")
+    n, mb = figures["articles"], figures["mb"]
+    print(f"corpus: {n} articles, {mb:.1f} MB (copies of {figures['sources']} source articles)")
+    print()
+    head = (
+        f"{'run':<34} {'total s':>8} {'start s':>8} {'extract s':>9} {'art/s':>8} {'MB/s':>7}"
+        f" {'main MB':>8} {'worker MB':>9} {'tree MB':>8} {'errors':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in runs:
+        print(
+            f"{r['label']:<34} {r['seconds']:>8.2f} {r['startup_seconds']:>8.2f} {r['extract_seconds']:>9.2f}"
+            f" {r['rate']:>8.1f} {r['mb'] / r['extract_seconds']:>7.2f} {r['main_mb']:>8.0f}"
+            f" {r['peak_per_worker_mb']:>9.0f} {r['tree_mb']:>8.0f} {r['errors']:>6}"
+        )
+    print("  (total = the command's wall time with start-up; extract = total − start-up, measured on a")
+    print(f"   {TINY}-article corpus; art/s and MB/s are on extract time; worker MB = peak RSS per worker)")
+    print()
+    print(f"in this process, one core, on the same {figures['articles']} texts (reading not timed):")
+    for key, label in (
+        ("process_document", "process_document (default)"),
+        ("process_document_tokens", "process_document (tokens=True)"),
+        ("word_tokenize", "sent_tokenize + word_tokenize"),
+        ("regex_scan", "regex number scan"),
+    ):
+        if key in base:
+            s = base[key]
+            print(f"  {label:<34} {s:>8.2f} s  {n / s:>9.1f} art/s  {mb / s:>7.2f} MB/s")
+    print()
+    print(f"{'target':<62} {'measured':>9} {'target':>8}  result")
+    for t in figures["targets"]:
+        print(f"{t['name']:<62} {t['display']:>9} {t['target']:>8}  {verdict(t['pass'])}")
+    for note in figures["notes"]:
+        print(f"note: {note}")
+
+
+def target(name: str, value: float | None, goal: str, ok: bool | None, fmt: str = "{:.2f}") -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": value,
+        "display": "—" if value is None else fmt.format(value),
+        "target": goal,
+        "pass": ok,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--articles", type=int, default=2000, help="articles in the main corpus (default 2,000)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="workers for the parallel run (default 2)")
+    parser.add_argument("--scale", action="store_true", help="also measure memory at 20,000 articles")
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask engine run")
+    parser.add_argument("--keep", action="store_true", help="keep the corpus and outputs (prints where)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = parser.parse_args(argv)
+
+    load_before = os.getloadavg()[0]
+    work = Path(tempfile.mkdtemp(prefix="vnfacts-bench-"))
+    try:
+        sources = source_articles()
+        print(f"making corpora in {work} …", file=sys.stderr, flush=True)
+        corpus = make_corpus(work / "corpus", args.articles, sources)
+        tiny = make_corpus(work / "tiny", TINY, sources)
+        mb = corpus_bytes(corpus) / MB
+
+        print("in-process baselines …", file=sys.stderr, flush=True)
+        from extract import pipeline
+
+        docs = read_texts(corpus)
+        texts = [d.text or "" for d in docs]
+        pipeline.warm_up()
+        from underthesea import word_tokenize
+
+        word_tokenize("Khởi động")  # load its model before timing
+        baselines: dict[str, float] = {}
+        baselines["process_document"], in_counts = timed(lambda: process_all(docs))
+        baselines["process_document_tokens"], _ = timed(lambda: process_all(docs, tokens=True))
+        baselines["word_tokenize"], _ = timed(lambda: word_tokenize_all(texts))
+        baselines["regex_scan"], _ = timed(lambda: regex_scan_all(texts))
+
+        print("vnfacts extract runs …", file=sys.stderr, flush=True)
+        runs = [
+            measure_cli("extract, 1 worker", corpus, tiny, work, workers=1),
+            measure_cli("extract --tokens, 1 worker", corpus, tiny, work, workers=1, tokens=True),
+            measure_cli(f"extract, {args.workers} workers", corpus, tiny, work, workers=args.workers),
+        ]
+        if not args.no_dask:
+            runs.append(
+                measure_cli(
+                    "extract --engine dask", corpus, tiny, work, workers=os.cpu_count() or 1, engine="dask"
+                )
+            )
+        memory_runs: dict[int, CliRun] = {}
+        for n in sorted({1000, args.articles, *([20000] if args.scale else [])}):
+            if n == args.articles:
+                memory_runs[n] = runs[2]
+                continue
+            folder = make_corpus(work / f"corpus-{n}", n, sources)
+            memory_runs[n] = measure_cli(
+                f"extract, {args.workers} workers, {n} art.", folder, tiny, work, workers=args.workers
+            )
+            runs.append(memory_runs[n])
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+        one, tok, many = runs[0], runs[1], runs[2]
+        wt = baselines["word_tokenize"]
+        notes = []
+        load_after = os.getloadavg()[0]
+        if max(load_before, load_after - 1.0) > 0.5:
+            notes.append(
+                f"the machine was busy with other work (load average {load_before:.1f} before, "
+                f"{load_after:.1f} after, on {os.cpu_count()} cores): times are pessimistic and noisy"
+            )
+        if any(r.errors for r in runs) or in_counts.get("error"):
+            notes.append(
+                "some articles came out as errors, so the times are not those of a full extraction "
+                f"(in-process: {in_counts.get('error', 0)} errors of {len(docs)})"
+            )
+        peak_1k = memory_runs[1000].peak_per_worker_mb
+        largest_n = max(memory_runs)
+        peak_large = memory_runs[largest_n].peak_per_worker_mb
+        large_targets = (
+            []
+            if largest_n == 1000
+            else [
+                target(
+                    f"peak RSS per worker, {largest_n:,} articles (MB)",
+                    peak_large,
+                    f"< {TARGETS['worker_peak_mb']:.0f}",
+                    peak_large < TARGETS["worker_peak_mb"],
+                    "{:.0f}",
+                ),
+                target(
+                    f"memory growth, {largest_n:,} vs 1,000 articles",
+                    peak_large / peak_1k,
+                    f"<= {TARGETS['memory_growth']:.2f}x",
+                    peak_large / peak_1k <= TARGETS["memory_growth"],
+                    "{:.2f}x",
+                ),
+            ]
+        )
+        targets = [
+            target(
+                "extract vs word_tokenize, 1 worker (CLI, start-up excluded)",
+                wt / one.extract_seconds,
+                f">= {TARGETS['extract_vs_word_tokenize']:.0f}x",
+                wt / one.extract_seconds >= TARGETS["extract_vs_word_tokenize"],
+                "{:.1f}x",
+            ),
+            target(
+                "extract vs word_tokenize, 1 worker (CLI, with start-up)",
+                wt / one.seconds,
+                "(info)",
+                None,
+                "{:.1f}x",
+            ),
+            target(
+                "extract vs word_tokenize (in-process process_document)",
+                wt / baselines["process_document"],
+                "(info)",
+                None,
+                "{:.1f}x",
+            ),
+            target(
+                "--tokens time / word_tokenize time (CLI, start-up excluded)",
+                tok.extract_seconds / wt,
+                f"<= {TARGETS['tokens_vs_word_tokenize']}x",
+                tok.extract_seconds / wt <= TARGETS["tokens_vs_word_tokenize"],
+                "{:.2f}x",
+            ),
+            target(
+                "--tokens time / word_tokenize time (in-process)",
+                baselines["process_document_tokens"] / wt,
+                "(info)",
+                None,
+                "{:.2f}x",
+            ),
+            target(
+                f"{args.workers} workers vs 1, throughput (start-up excluded)",
+                many.rate / one.rate,
+                f">= {TARGETS['workers_speedup']}x",
+                many.rate / one.rate >= TARGETS["workers_speedup"],
+                "{:.2f}x",
+            ),
+            target(
+                f"{args.workers} workers vs 1, throughput (with start-up)",
+                many.rate_with_startup / one.rate_with_startup,
+                "(info)",
+                None,
+                "{:.2f}x",
+            ),
+            target(
+                "regex number scan vs extract (in-process): extract is slower by",
+                baselines["process_document"] / baselines["regex_scan"],
+                "(info)",
+                None,
+                "{:.0f}x",
+            ),
+            target(
+                "peak RSS per worker, 1,000 articles (MB)",
+                peak_1k,
+                f"< {TARGETS['worker_peak_mb']:.0f}",
+                peak_1k < TARGETS["worker_peak_mb"],
+                "{:.0f}",
+            ),
+            *large_targets,
+        ]
+        if not args.scale:
+            targets.append(target("peak RSS per worker, 20,000 articles (MB)", None, "run --scale", None))
+        figures = {
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {platform.system()}",
+            "load_average_before": load_before,
+            "articles": len(docs),
+            "mb": mb,
+            "sources": len(sources),
+            "baselines": baselines,
+            "in_process_counts": in_counts,
+            "runs": [
+                {
+                    **asdict(r),
+                    "extract_seconds": r.extract_seconds,
+                    "rate": r.rate,
+                    "rate_with_startup": r.rate_with_startup,
+                    "peak_per_worker_mb": r.peak_per_worker_mb,
+                }
+                for r in runs
+            ],
+            "targets": targets,
+            "notes": notes,
+        }
+        print_report(figures)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+        failed = [t for t in targets if t["pass"] is False]
+        return 1 if failed else 0
+    finally:
+        if args.keep:
+            print(f"kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
