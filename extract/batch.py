@@ -173,16 +173,9 @@ def _chunks(docs: Iterator[Document]) -> Iterator[list[Document]]:
         yield chunk
 
 
-def count_inputs(inputs: Sequence[str]) -> tuple[int, int]:
-    """How many input files and bytes there are (for a progress bar)."""
-    n = size = 0
-    for path in read.expand_inputs(inputs):
-        n += 1
-        try:
-            size += os.stat(path).st_size if path != "-" else 0
-        except OSError:
-            pass
-    return n, size
+def count_inputs(inputs: Sequence[str]) -> int:
+    """How many input files there are (for a progress bar)."""
+    return sum(1 for _ in read.expand_inputs(inputs))
 
 
 def run(
@@ -277,9 +270,7 @@ def run(
         if summary.interrupted:
             raise KeyboardInterrupt
         parts = tables.committed_parts(folder.parts_dir)
-        summary.counts = tables.write_tables(
-            parts, folder.out, formats, tokens=tokens, work_dir=folder.work_dir
-        )
+        summary.counts = tables.write_tables(parts, folder.out, formats, tokens=tokens, work_dir=folder.work_dir)
     finally:
         folder.close()
         summary.seconds = time.perf_counter() - started
@@ -315,8 +306,10 @@ def _run_pool(
                     # A worker died (out of memory, a crash in native code): the chunk's articles
                     # become error rows, and a fresh pool carries on.
                     collect(
-                        [_error_result(d, "error", f"{d.source}: worker process died while processing it")
-                         for d in chunk]
+                        [
+                            _error_result(d, "error", f"{d.source}: worker process died while processing it")
+                            for d in chunk
+                        ]
                     )
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)

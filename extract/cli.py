@@ -56,6 +56,9 @@ def extract(
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal).")
     ] = None,
+    part_size: Annotated[
+        int, typer.Option(help="Articles per saved part (what a crash can cost).", hidden=True)
+    ] = 1000,
 ) -> None:
     """Extract facts and citations from articles into tables in OUT. Re-running resumes."""
     from extract import batch
@@ -81,10 +84,16 @@ def extract(
         raise typer.Exit(2) from exc
     try:
         if show_progress:
-            summary = _run_with_progress(inputs, out, formats, workers, tokens, int(max_mb * 1e6))
+            summary = _run_with_progress(inputs, out, formats, workers, tokens, int(max_mb * 1e6), part_size)
         else:
             summary = batch.run(
-                inputs, out, formats=formats, workers=workers or None, tokens=tokens, max_bytes=int(max_mb * 1e6)
+                inputs,
+                out,
+                formats=formats,
+                workers=workers or None,
+                tokens=tokens,
+                max_bytes=int(max_mb * 1e6),
+                part_size=part_size,
             )
     except batch.OutputError as exc:
         console.print(f"[red]error:[/] {exc}")
@@ -102,13 +111,13 @@ def extract(
 
 
 def _run_with_progress(
-    inputs: list[str], out: Path, formats: tuple[str, ...], workers: int, tokens: bool, max_bytes: int
+    inputs: list[str], out: Path, formats: tuple[str, ...], workers: int, tokens: bool, max_bytes: int, part_size: int
 ):  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from extract import batch
 
-    n_files, _ = batch.count_inputs(inputs)
+    n_files = batch.count_inputs(inputs)
     with Progress(
         TextColumn("[bold]extract"),
         BarColumn(),
@@ -124,7 +133,14 @@ def _run_with_progress(
             bar.update(task, completed=docs)
 
         summary = batch.run(
-            inputs, out, formats=formats, workers=workers or None, tokens=tokens, max_bytes=max_bytes, progress=hook
+            inputs,
+            out,
+            formats=formats,
+            workers=workers or None,
+            tokens=tokens,
+            max_bytes=max_bytes,
+            part_size=part_size,
+            progress=hook,
         )
         bar.update(task, completed=summary.processed, total=max(summary.processed, 1))
     return summary
@@ -220,12 +236,8 @@ app.add_typer(review_app, name="review")
 def review_page(
     out: Annotated[Path, typer.Argument(help="The output folder of `vnfacts extract`.")],
     dest: Annotated[Path, typer.Option("-o", "--out", help="The HTML file to write.")] = Path("review.html"),
-    limit: Annotated[
-        int, typer.Option(help="At most this many facts, lowest confidence first (0: all).")
-    ] = 5000,
-    fact_type: Annotated[
-        list[str] | None, typer.Option("--type", help="Only facts of this type (repeatable).")
-    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many facts, lowest confidence first (0: all).")] = 5000,
+    fact_type: Annotated[list[str] | None, typer.Option("--type", help="Only facts of this type (repeatable).")] = None,
     province: Annotated[str | None, typer.Option(help="Only articles of this province.")] = None,
     min_confidence: Annotated[float | None, typer.Option(help="Only facts at least this confident.")] = None,
     unreviewed: Annotated[bool, typer.Option("--unreviewed", help="Only facts without a verdict.")] = False,
@@ -254,9 +266,7 @@ def review_page(
 @review_app.command("export")
 def review_export(
     out: Annotated[Path, typer.Argument(help="The output folder with review.jsonl.")],
-    dest: Annotated[
-        Path, typer.Option("-o", "--out", help="The gold JSONL file to write.")
-    ] = Path("gold.jsonl"),
+    dest: Annotated[Path, typer.Option("-o", "--out", help="The gold JSONL file to write.")] = Path("gold.jsonl"),
     include_unreviewed: Annotated[
         bool,
         typer.Option(
@@ -275,9 +285,7 @@ def review_export(
     except (OSError, ValueError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    console.print(
-        f"{summary.articles} articles, {summary.facts} facts, {summary.citations} citations → {summary.path}"
-    )
+    console.print(f"{summary.articles} articles, {summary.facts} facts, {summary.citations} citations → {summary.path}")
     for source, why in summary.skipped[:20]:
         console.print(f"  [yellow]skipped[/] {source}: {why}")
     if len(summary.skipped) > 20:

@@ -198,7 +198,9 @@ def _score_facts(report: Report, file: str, gold: list[dict[str, Any]], predicte
                 acc.right += 1
             else:
                 report.wrong.append(
-                    Item(file, f"fact {attr}", f"{g['type']} {g['value']:g}: {got} (gold {expected})", p.get("quote", ""))
+                    Item(
+                        file, f"fact {attr}", f"{g['type']} {g['value']:g}: {got} (gold {expected})", p.get("quote", "")
+                    )
                 )
     for i in unmatched:
         p = predicted[i]
@@ -215,24 +217,32 @@ def _citation_match(g: dict[str, Any], p: dict[str, Any]) -> bool:
     return not (gs and ps and gs != ps)
 
 
-def _score_citations(
-    report: Report, file: str, gold: list[dict[str, Any]], predicted: list[dict[str, Any]]
-) -> None:
+def _score_citations(report: Report, file: str, gold: list[dict[str, Any]], predicted: list[dict[str, Any]]) -> None:
     unmatched = list(range(len(predicted)))
     for g in gold:
         candidates = [i for i in unmatched if _citation_match(g, predicted[i])]
         if not candidates:
             report.citations.fn += 1
             report.misses.append(
-                Item(file, "citation", f"{g.get('doc_type')} {g.get('number')} {g.get('symbol') or ''}", g.get("quote", ""))
+                Item(
+                    file,
+                    "citation",
+                    f"{g.get('doc_type')} {g.get('number')} {g.get('symbol') or ''}",
+                    g.get("quote", ""),
+                )
             )
             continue
         # Prefer the candidate whose symbol is given and equal.
-        best = max(candidates, key=lambda i, g=g: _symbol(_clean(predicted[i].get("symbol"))) == _symbol(g.get("symbol")))
+        best = max(
+            candidates, key=lambda i, g=g: _symbol(_clean(predicted[i].get("symbol"))) == _symbol(g.get("symbol"))
+        )
         unmatched.remove(best)
         report.citations.tp += 1
         p = predicted[best]
-        checks = {"date": (_iso(_clean(p.get("date"))), g.get("date")), "issuer": (_clean(p.get("issuer")), g.get("issuer"))}
+        checks = {
+            "date": (_iso(_clean(p.get("date"))), g.get("date")),
+            "issuer": (_clean(p.get("issuer")), g.get("issuer")),
+        }
         for attr, (got, expected) in checks.items():
             acc = report.citation_attributes[attr]
             acc.total += 1
@@ -240,14 +250,23 @@ def _score_citations(
                 acc.right += 1
             else:
                 report.wrong.append(
-                    Item(file, f"citation {attr}", f"{g.get('doc_type')} {g.get('number')}: {got!r} (gold {expected!r})",
-                         p.get("quote", ""))
+                    Item(
+                        file,
+                        f"citation {attr}",
+                        f"{g.get('doc_type')} {g.get('number')}: {got!r} (gold {expected!r})",
+                        p.get("quote", ""),
+                    )
                 )
     for i in unmatched:
         p = predicted[i]
         report.citations.fp += 1
         report.extras.append(
-            Item(file, "citation", f"{p.get('doc_type')} {p.get('number')} {_clean(p.get('symbol')) or ''}", p.get("quote", ""))
+            Item(
+                file,
+                "citation",
+                f"{p.get('doc_type')} {p.get('number')} {_clean(p.get('symbol')) or ''}",
+                p.get("quote", ""),
+            )
         )
 
 
@@ -325,9 +344,11 @@ def print_report(report: Report, console: Any, *, max_items: int = 50) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    for title, items in (("Misses (in gold, not extracted)", report.misses),
-                         ("Extras (extracted, not in gold)", report.extras),
-                         ("Wrong attributes (matched facts and citations)", report.wrong)):
+    for title, items in (
+        ("Misses (in gold, not extracted)", report.misses),
+        ("Extras (extracted, not in gold)", report.extras),
+        ("Wrong attributes (matched facts and citations)", report.wrong),
+    ):
         if not items:
             continue
         console.print(f"[bold]{title}: {len(items)}[/]")
@@ -336,14 +357,17 @@ def print_report(report: Report, console: Any, *, max_items: int = 50) -> None:
         if len(items) > max_items:
             console.print(f"  … {len(items) - max_items} more")
     if report.articles_missing:
-        console.print(f"[yellow]{len(report.articles_missing)} gold articles not in the output:[/] "
-                      + ", ".join(report.articles_missing[:10]))
+        console.print(
+            f"[yellow]{len(report.articles_missing)} gold articles not in the output:[/] "
+            + ", ".join(report.articles_missing[:10])
+        )
     table = Table(title=f"Facts on {report.articles} articles", show_lines=False)
     for col in ("type", "gold", "predicted", "matched", "precision", "recall", "F1"):
         table.add_column(col, justify="right" if col != "type" else "left")
     for t, c in report.facts.items():
-        table.add_row(t, str(c.tp + c.fn), str(c.tp + c.fp), str(c.tp), f"{c.precision:.3f}", f"{c.recall:.3f}",
-                      f"{c.f1:.3f}")
+        table.add_row(
+            t, str(c.tp + c.fn), str(c.tp + c.fp), str(c.tp), f"{c.precision:.3f}", f"{c.recall:.3f}", f"{c.f1:.3f}"
+        )
     console.print(table)
     total = report.facts_total
     fa = report.fact_attributes
@@ -358,9 +382,8 @@ def print_report(report: Report, console: Any, *, max_items: int = 50) -> None:
     )
     c = report.citations
     console.print(
-        f"citations  P {c.precision:.3f}  R {c.recall:.3f}  F1 {c.f1:.3f}  (matched {c.tp}, missed {c.fn}, extra {c.fp})"
+        f"citations  P {c.precision:.3f}  R {c.recall:.3f}  F1 {c.f1:.3f}  "
+        f"(matched {c.tp}, missed {c.fn}, extra {c.fp})"
     )
-    console.print(
-        f"  accuracy over matched citations: date {ca['date'].value:.3f}  issuer {ca['issuer'].value:.3f}"
-    )
+    console.print(f"  accuracy over matched citations: date {ca['date'].value:.3f}  issuer {ca['issuer'].value:.3f}")
     console.print(f"published date right on {report.published.right}/{report.published.total} articles")

@@ -53,9 +53,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in out:
-            raise PatternError(
-                loader.name, key_node.start_mark.line + 1, f"key {key!r} appears twice"
-            )
+            raise PatternError(loader.name, key_node.start_mark.line + 1, f"key {key!r} appears twice")
         out[key] = loader.construct_object(value_node, deep=True)
         out.key_lines[str(key)] = key_node.start_mark.line + 1
     return out
@@ -107,7 +105,7 @@ def load_yaml_file(path: Path) -> Any:
         loader.dispose()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name: str) -> Any:
     """Load `patterns/<name>.yaml` (cached for the life of the process)."""
     return load_yaml_file(patterns_dir() / f"{name}.yaml")
@@ -155,7 +153,9 @@ def check_keys(
     return node
 
 
-def compile_regex(pattern: str, name: str, node: Any = None, key: str | None = None, flags: int = 0) -> regex.Pattern[str]:
+def compile_regex(
+    pattern: str, name: str, node: Any = None, key: str | None = None, flags: int = 0
+) -> regex.Pattern[str]:
     """Compile a regex from a pattern file, naming the file and line if it does not compile."""
     try:
         return regex.compile(pattern, flags)

@@ -121,9 +121,7 @@ def rows_of(results: Iterable[Result], *, tokens: bool = False) -> dict[str, lis
             rows["citations"].append(row)
         if tokens:
             a = result.article
-            rows["tokens"].extend(
-                {"doc_id": a.doc_id, "source": a.source, **asdict(t)} for t in result.tokens
-            )
+            rows["tokens"].extend({"doc_id": a.doc_id, "source": a.source, **asdict(t)} for t in result.tokens)
     return rows
 
 
@@ -242,9 +240,7 @@ def _write_one(con: Any, table: str, fmt: str, out: Path, work_dir: Path) -> Non
     final = out / f"{table}.{suffix}"
     tmp = out / f".tmp-{table}.{suffix}"
     if fmt == "parquet":
-        con.execute(
-            f"COPY (SELECT * FROM \"{table}\") TO '{_sql_str(str(tmp))}' (FORMAT PARQUET, COMPRESSION ZSTD)"
-        )
+        con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{_sql_str(str(tmp))}' (FORMAT PARQUET, COMPRESSION ZSTD)")
     elif fmt == "jsonl":
         con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{_sql_str(str(tmp))}' (FORMAT JSON)")
     else:

@@ -164,7 +164,9 @@ def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path) -> None:
 
 def test_tokens_table(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    vnfacts("extract", str(SEEDS / "003_23e4cc3de4c1fd25.txt"), "-o", str(out), "--tokens", "--workers", "1", check=True)
+    vnfacts(
+        "extract", str(SEEDS / "003_23e4cc3de4c1fd25.txt"), "-o", str(out), "--tokens", "--workers", "1", check=True
+    )
     tokens = pq.read_table(out / "tokens.parquet").to_pylist()
     text = pq.read_table(out / "articles.parquet").column("text")[0].as_py()
     assert len(tokens) > 500

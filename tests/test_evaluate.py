@@ -86,7 +86,9 @@ def test_citation_matching(gold, predicted, tp, fp, fn) -> None:
 
 def test_citation_date_and_issuer_accuracy() -> None:
     gold = [cit("Nghị quyết", "02", "NQ/TW", date="2021-06-12", issuer="Bộ Chính trị")]
-    predicted = [{"source": SOURCE, **cit("Nghị quyết", "02", "NQ/TW", date=dt.date(2021, 6, 12), issuer="Bộ  Chính trị")}]
+    predicted = [
+        {"source": SOURCE, **cit("Nghị quyết", "02", "NQ/TW", date=dt.date(2021, 6, 12), issuer="Bộ  Chính trị")}
+    ]
     report = score(gold_cits=gold, predicted_cits=predicted)
     assert report.citation_attributes["date"].value == 1.0
     assert report.citation_attributes["issuer"].value == 1.0

@@ -29,7 +29,10 @@ def sentence_texts(text: str) -> list[str]:
             ["Ông nói: “Chúng tôi đã làm. Và sẽ làm tiếp.” Sau đó ông đi."],
         ),
         # numbers with dots stay inside their sentence
-        ("Có 5.518 đoàn viên mới. Ngày 12/6/2021 có hội nghị.", ["Có 5.518 đoàn viên mới.", "Ngày 12/6/2021 có hội nghị."]),
+        (
+            "Có 5.518 đoàn viên mới. Ngày 12/6/2021 có hội nghị.",
+            ["Có 5.518 đoàn viên mới.", "Ngày 12/6/2021 có hội nghị."],
+        ),
     ],
 )
 def test_sentences(text: str, expected: list[str]) -> None:
