@@ -103,18 +103,14 @@ class Stats:
         self.bytes_in += result.article.n_chars
 
 
-def _documents(
-    paths: Sequence[str], max_bytes: int | None, done: frozenset[int], stats: Stats
-) -> Iterator[Document]:
+def _documents(paths: Sequence[str], max_bytes: int | None, done: frozenset[int], stats: Stats) -> Iterator[Document]:
     seen: set[int] = set()
     kwargs = {"max_bytes": max_bytes} if max_bytes else {}
     for path in paths:
         try:
             docs = list(read.read_path(path, **kwargs))
         except Exception as exc:  # a reader failure costs this file, not the partition
-            docs = [
-                Document(source=path, text=None, error=f"{path}: read failed: {type(exc).__name__}: {exc}")
-            ]
+            docs = [Document(source=path, text=None, error=f"{path}: read failed: {type(exc).__name__}: {exc}")]
         for doc in docs:
             key = _source_key(doc.source)
             if key in done:
@@ -211,9 +207,7 @@ def _clean_unfinished(fs: Any, root: str) -> None:
             continue
         for entry in entries:
             name = entry.rstrip("/").rsplit("/", 1)[-1]
-            if name.startswith(".tmp-part-") or (
-                PART_RE.match(name) and table != "articles" and name not in done
-            ):
+            if name.startswith(".tmp-part-") or (PART_RE.match(name) and table != "articles" and name not in done):
                 fs.rm(entry)
 
 
@@ -249,9 +243,7 @@ def _check_options(fs: Any, root: str, tokens: bool, has_parts: bool) -> None:
 def _sync_views(folder: OutputFolder, root: str) -> None:
     """Give every Dask part of a local folder a place in the local engine's part list (links)."""
     have = {p.name for p in folder.parts_dir.iterdir() if p.name.startswith(VIEW_PREFIX)}
-    want = {
-        VIEW_PREFIX + n.removeprefix("part-").removesuffix(".parquet"): n for n in _part_names_local(root)
-    }
+    want = {VIEW_PREFIX + n.removeprefix("part-").removesuffix(".parquet"): n for n in _part_names_local(root)}
     for stale in have - set(want):
         shutil.rmtree(folder.parts_dir / stale, ignore_errors=True)
     for view, name in want.items():
@@ -353,22 +345,26 @@ def run(
         # Only JSON lines files can hold both finished and unfinished records.
         needs_done = bool(done) and any(p.endswith(".jsonl") for p in paths)
 
-        client, own_cluster, shared_fs = _start_client(scheduler, cluster)
-        client.register_plugin(WarmUp(), name=WarmUp.name)
-        workers_write = (shared_fs and local) or not (local or _is_memory(fs))
-        _run_partitions(
-            client,
-            partitions,
-            summary,
-            fs,
-            root,
-            folder,
-            tokens=tokens,
-            max_bytes=max_bytes,
-            done=frozenset(done) if needs_done else frozenset(),
-            start=_next_index(fs, root),
-            workers_write=workers_write,
-        )
+        if partitions:  # nothing to do: no cluster to start
+            client, own_cluster, shared_fs = _start_client(scheduler, cluster)
+            try:
+                client.register_plugin(WarmUp(), name=WarmUp.name)
+            except Exception as exc:  # e.g. a malformed pattern file: stop before any article
+                raise RuntimeError(f"the workers could not load the pipeline: {exc}") from exc
+            workers_write = (shared_fs and local) or not (local or _is_memory(fs))
+            _run_partitions(
+                client,
+                partitions,
+                summary,
+                fs,
+                root,
+                folder,
+                tokens=tokens,
+                max_bytes=max_bytes,
+                done=frozenset(done) if needs_done else frozenset(),
+                start=_next_index(fs, root),
+                workers_write=workers_write,
+            )
         summary.counts = _write_final_tables(fs, root, folder, formats, tokens)
     finally:
         if client is not None:
@@ -452,9 +448,7 @@ def _run_partitions(
         raise
 
 
-def _failed_partition(
-    paths: Sequence[str], exc: BaseException, tokens: bool
-) -> tuple[Stats, dict[str, pa.Table]]:
+def _failed_partition(paths: Sequence[str], exc: BaseException, tokens: bool) -> tuple[Stats, dict[str, pa.Table]]:
     from extract.pipeline import _error_result
 
     stats = Stats()

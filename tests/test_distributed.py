@@ -29,9 +29,7 @@ COPIES = 7  # seeds + 7 altered copies: 12 articles, 3 partitions of 5
 
 def vnfacts(*args: str) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([*VNFACTS, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert proc.returncode == 0, (
-        f"vnfacts {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
-    )
+    assert proc.returncode == 0, f"vnfacts {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
     return proc
 
 
@@ -155,9 +153,7 @@ def test_resume_does_only_what_is_left_and_cleans_up_a_killed_run(
     assert without_folder(rows(out, "articles")) == without_folder(rows(local_out, "articles"))
 
 
-def test_a_folder_started_without_tokens_is_not_resumed_with_them(
-    cluster: Any, corpus: Path, tmp_path: Path
-) -> None:
+def test_a_folder_started_without_tokens_is_not_resumed_with_them(cluster: Any, corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     distributed.run([str(next(corpus.iterdir()))], out, cluster=cluster)
     with pytest.raises(OutputError, match="--tokens"):
@@ -190,3 +186,27 @@ def test_cli_engine_dask_end_to_end(corpus: Path, local_out: Path, tmp_path: Pat
         expected = [r for r in without_folder(rows(local_out, table)) if r["source"] in seeds]
         assert without_folder(rows(out, table)) == expected, table
         assert (out / table / "part-00000.parquet").exists()
+
+
+def test_no_articles_found_starts_no_cluster(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    summary = distributed.run([str(empty)], tmp_path / "out", scheduler="tcp://127.0.0.1:1")  # nothing listens
+    assert summary.inputs_found == 0 and summary.nothing_processed
+    assert summary.counts == {"articles": 0, "facts": 0, "citations": 0}
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected_sources"),
+    [
+        (["a.txt"], ["a.txt"]),
+        (["x/b.txt", "x/c.html"], ["x/b.txt", "x/c.html"]),
+    ],
+)
+def test_a_failed_partition_becomes_error_rows(paths: list[str], expected_sources: list[str]) -> None:
+    stats, parts = distributed._failed_partition(paths, RuntimeError("worker lost"), tokens=False)
+    articles = parts["articles"].to_pylist()
+    assert [a["source"] for a in articles] == expected_sources
+    assert all(a["status"] == "error" and "worker lost" in a["error"] for a in articles)
+    assert (stats.processed, stats.errors, stats.ok) == (len(paths), len(paths), 0)
+    assert parts["facts"].num_rows == 0 and "tokens" not in parts
