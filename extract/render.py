@@ -319,15 +319,11 @@ def _without_text(row: Mapping[str, Any], kind: str) -> str:
     return f'<div class="vf-sentence">{highlight(sentence, marks)}</div>'
 
 
-def fact_card(
-    row: Mapping[str, Any], text: str | None, marks: Sequence[Mark] = (), *, index: int | None = None
-) -> str:
+def fact_card(row: Mapping[str, Any], text: str | None, marks: Sequence[Mark] = (), *, index: int | None = None) -> str:
     """A fact with its value, attributes and article, highlighted in its sentence and paragraph."""
     kind = _text(row.get("type")) or "?"
     confidence = row.get("confidence")
-    conf = (
-        "" if _text(confidence) == "" else f'<span class="vf-conf">độ tin cậy {float(confidence):.2f}</span>'
-    )
+    conf = "" if _text(confidence) == "" else f'<span class="vf-conf">độ tin cậy {float(confidence):.2f}</span>'
     start, end = row.get("start"), row.get("end")
     if text:
         s, e = _clamp(text, start, end)
@@ -358,9 +354,7 @@ def citation_card(
     row: Mapping[str, Any], text: str | None, marks: Sequence[Mark] = (), *, index: int | None = None
 ) -> str:
     """A cited document with its number, symbol, date and issuer, highlighted in its sentence."""
-    details = [
-        f"{k}: {_text(row.get(k))}" for k in ("symbol", "date", "issuer", "mentions") if _text(row.get(k))
-    ]
+    details = [f"{k}: {_text(row.get(k))}" for k in ("symbol", "date", "issuer", "mentions") if _text(row.get(k))]
     if text:
         s, e = _clamp(text, row.get("start"), row.get("end"))
         focus = Mark(s, e, "citation", citation_label(row), True)
@@ -380,9 +374,7 @@ def citation_card(
 
 
 def legend(kinds: Iterable[str] = TYPE_COLOURS) -> str:
-    spans = "".join(
-        f'<span style="background:{colour_of(k)}">{esc(k)} · {esc(label_of(k))}</span>' for k in kinds
-    )
+    spans = "".join(f'<span style="background:{colour_of(k)}">{esc(k)} · {esc(label_of(k))}</span>' for k in kinds)
     return f'<div class="vf-legend">{spans}</div>'
 
 
@@ -414,10 +406,28 @@ _PAGE_JS = r"""
     }
     count.textContent = String(shown);
   }
+  // Filters live in the address too (#type=money&province=…&min=0.5&q=…), so a view can be shared.
+  function fromHash() {
+    var params = new URLSearchParams(location.hash.slice(1));
+    if (params.has("type")) { type.value = params.get("type"); }
+    if (params.has("province")) { province.value = params.get("province"); }
+    if (params.has("min")) { minConf.value = params.get("min"); }
+    if (params.has("q")) { search.value = params.get("q"); }
+  }
+  function toHash() {
+    var params = new URLSearchParams();
+    if (type.value) { params.set("type", type.value); }
+    if (province.value) { params.set("province", province.value); }
+    if (parseFloat(minConf.value) > 0) { params.set("min", minConf.value); }
+    if (search.value.trim()) { params.set("q", search.value.trim()); }
+    try { history.replaceState(null, "", "#" + params.toString()); } catch (e) { /* file: URLs may refuse */ }
+  }
   [type, province, minConf, search].forEach(function (el) {
-    el.addEventListener("input", apply);
-    el.addEventListener("change", apply);
+    el.addEventListener("input", function () { apply(); toHash(); });
+    el.addEventListener("change", function () { apply(); toHash(); });
   });
+  window.addEventListener("hashchange", function () { fromHash(); apply(); });
+  fromHash();
   apply();
 })();
 """

@@ -160,11 +160,28 @@ def load_review(out: Path) -> dict[tuple[str, str], dict[str, Any]]:
             if not isinstance(record, dict) or "id" not in record or "doc_id" not in record:
                 continue
             key = (str(record["doc_id"]), str(record["id"]))
+            earlier = verdicts.get(key)
+            if earlier is not None and _signature(earlier) != _signature(record):
+                # The id now names another fact (a new extraction numbered them differently): the
+                # verdict on the old fact stands, under a key of its own.
+                verdicts[(key[0], f"{key[1]}@{_signature(earlier)}")] = verdicts.pop(key)
             if record.get("verdict") == "reset":
                 verdicts.pop(key, None)
             else:
                 verdicts[key] = record
     return verdicts
+
+
+def _signature(record: Mapping[str, Any]) -> str:
+    """What a verdict judged, as text: a fact's type, value and offsets, a citation's number and offsets."""
+    original = record.get("original")
+    if not isinstance(original, Mapping):
+        return ""
+    if record.get("kind") == "fact":
+        return "|".join(map(str, _fact_key(original)))
+    if record.get("kind") == "citation":
+        return "|".join(map(str, _citation_key(original)))
+    return ""
 
 
 def _append(out: Path, record: Mapping[str, Any]) -> None:
@@ -237,9 +254,7 @@ def check_corrections(kind: str, corrections: Mapping[str, Any]) -> dict[str, An
     }[kind]
     unknown = sorted(set(corrections) - set(allowed))
     if unknown:
-        raise ValueError(
-            f"cannot correct {', '.join(unknown)} on a {kind}; correctable: {', '.join(allowed)}"
-        )
+        raise ValueError(f"cannot correct {', '.join(unknown)} on a {kind}; correctable: {', '.join(allowed)}")
     checked: dict[str, Any] = {}
     for key, value in corrections.items():
         value = _clean(value)
@@ -294,6 +309,8 @@ def record_verdict(
     out = Path(out)
     if verdict not in ("correct", "wrong", "corrected", "reset"):
         raise ValueError(f"verdict must be correct, wrong, corrected or reset, not {verdict!r}")
+    if "-add-" in str(fact_id):
+        return _revise_added(out, str(fact_id), verdict, corrections, reviewer)
     kind, row = _find_item(out, str(fact_id), doc_id)
     if doc_id is not None and row.get("doc_id") != doc_id:
         raise KeyError(f"{fact_id!r} belongs to article {row.get('doc_id')}, not {doc_id}")
@@ -318,6 +335,28 @@ def record_verdict(
         "at": _now(),
         "original": _snapshot(row, snapshot_keys),
     }
+    _append(out, record)
+    return record
+
+
+def _revise_added(
+    out: Path, item_id: str, verdict: str, corrections: Mapping[str, Any] | None, reviewer: str | None
+) -> dict[str, Any]:
+    """A verdict on a fact the reviewer added: wrong or reset takes it back, corrected changes it."""
+    added = next((v for (_, i), v in load_review(out).items() if i == item_id and v.get("kind") == "added"), None)
+    if added is None:
+        raise KeyError(f"{out}: no added fact with id {item_id!r}")
+    if verdict == "corrected":
+        if not corrections:
+            raise ValueError("a 'corrected' verdict needs the corrections, e.g. {'value': 5518}")
+        record = {**added, "corrections": {**added["corrections"], **check_corrections("added", corrections)}}
+    elif corrections:
+        raise ValueError(f"corrections go with the verdict 'corrected', not {verdict!r}")
+    elif verdict == "correct":
+        return added
+    else:
+        record = {**added, "verdict": "reset"}
+    record.update(reviewer=reviewer, at=_now())
     _append(out, record)
     return record
 
@@ -407,14 +446,19 @@ def _article_meta(out: Path) -> dict[str, dict[str, Any]]:
 
 
 def _verdict_columns(
-    rows: list[dict[str, Any]], verdicts: Mapping[tuple[str, str], Mapping[str, Any]], id_of: Any
+    rows: list[dict[str, Any]], verdicts: Mapping[tuple[str, str], Mapping[str, Any]], kind: str
 ) -> None:
+    """Each row's verdict, found by what the verdict judged (see _match_reviews), not by the row's id."""
+    key_of = _fact_key if kind == "fact" else _citation_key
+    by_content = {
+        (v["doc_id"], key_of(v["original"])): v
+        for v in verdicts.values()
+        if v.get("kind") == kind and v.get("original")
+    }
     for row in rows:
-        v = verdicts.get((row["doc_id"], id_of(row)))
+        v = by_content.get((row["doc_id"], key_of(row)))
         row["verdict"] = v.get("verdict") if v else None
-        row["corrections"] = (
-            json.dumps(v["corrections"], ensure_ascii=False) if v and v.get("corrections") else None
-        )
+        row["corrections"] = json.dumps(v["corrections"], ensure_ascii=False) if v and v.get("corrections") else None
         row["reviewer"] = v.get("reviewer") if v else None
         row["reviewed_at"] = v.get("at") if v else None
 
@@ -456,8 +500,7 @@ def _matches(row: Mapping[str, Any], f: Filters, meta: Mapping[str, Any], *, kin
         return False
     if f.text:
         haystack = " ".join(
-            str(x or "")
-            for x in (row.get("quote"), row.get("sentence"), meta.get("title"), row.get("source"))
+            str(x or "") for x in (row.get("quote"), row.get("sentence"), meta.get("title"), row.get("source"))
         )
         if render.fold(f.text) not in render.fold(haystack):
             return False
@@ -506,16 +549,14 @@ def facts_for_review(out: Path, filters: Filters | Mapping[str, Any] | None = No
     meta = _article_meta(out)
     verdicts = load_review(out)
     rows = _rows(_table(out, "facts"))
-    _verdict_columns(rows, verdicts, lambda r: r["fact_id"])
+    _verdict_columns(rows, verdicts, "fact")
     chosen = []
     for row in rows:
         m = meta.get(row["doc_id"], {})
         if _matches(row, f, m, kind_key="type"):
             row.update(title=m.get("title"), published=m.get("published"), province=m.get("province"))
             chosen.append(row)
-    chosen.sort(
-        key=lambda r: (_sort_confidence(r.get("confidence")), r.get("source") or "", r.get("start") or 0)
-    )
+    chosen.sort(key=lambda r: (_sort_confidence(r.get("confidence")), r.get("source") or "", r.get("start") or 0))
     if f.limit is not None:
         chosen = chosen[: f.limit]
     return pd.DataFrame(chosen, columns=REVIEW_COLUMNS)
@@ -579,7 +620,7 @@ def citations_for_review(out: Path, filters: Filters | Mapping[str, Any] | None 
     rows = _rows(_table(out, "citations"))
     for row in rows:
         row["citation_id"] = citation_id(row["doc_id"], row["start"], row["end"])
-    _verdict_columns(rows, verdicts, lambda r: r["citation_id"])
+    _verdict_columns(rows, verdicts, "citation")
     chosen = []
     for row in rows:
         m = meta.get(row["doc_id"], {})
@@ -596,60 +637,36 @@ def progress(out: Path) -> Any:
     import pandas as pd
 
     out = Path(out)
-    verdicts = load_review(out)
-    facts = _rows(_table(out, "facts", ["doc_id", "fact_id"]))
-    citations = _rows(_table(out, "citations", ["doc_id", "start", "end"]))
+    reviews = _match_reviews(
+        _rows(_table(out, "facts", ["doc_id", "fact_id", "type", "value", "start", "end"])),
+        _rows(_table(out, "citations", ["doc_id", "doc_type", "number", "start", "end"])),
+        load_review(out),
+    )
     meta = _article_meta(out)
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for f in facts:
-        c = counts[f["doc_id"]]
-        c["facts"] += 1
-        v = verdicts.get((f["doc_id"], f["fact_id"]))
-        c["facts_reviewed"] += v is not None
-        c["wrong"] += bool(v and v["verdict"] == "wrong")
-        c["corrected"] += bool(v and v["verdict"] == "corrected")
-    for r in citations:
-        c = counts[r["doc_id"]]
-        c["citations"] += 1
-        c["citations_reviewed"] += (r["doc_id"], citation_id(r["doc_id"], r["start"], r["end"])) in verdicts
-    for (doc_id, _), v in verdicts.items():
-        if v.get("kind") == "added":
-            counts[doc_id]["added"] += 1
     rows = []
-    for doc_id, c in counts.items():
+    for doc_id, r in reviews.items():
+        verdicts = [v["verdict"] for _, v in r.facts if v is not None]
         m = meta.get(doc_id, {})
-        done = c["facts_reviewed"] == c["facts"] and c["citations_reviewed"] == c["citations"]
         rows.append(
             {
                 "doc_id": doc_id,
                 "source": m.get("source"),
                 "title": m.get("title"),
-                "facts": c["facts"],
-                "facts_reviewed": c["facts_reviewed"],
-                "wrong": c["wrong"],
-                "corrected": c["corrected"],
-                "added": c["added"],
-                "citations": c["citations"],
-                "citations_reviewed": c["citations_reviewed"],
-                "complete": done,
+                "facts": len(r.facts),
+                "facts_reviewed": len(verdicts),
+                "wrong": verdicts.count("wrong"),
+                "corrected": verdicts.count("corrected"),
+                "added": len(r.added),
+                "citations": len(r.citations),
+                "citations_reviewed": sum(v is not None for _, v in r.citations),
+                "exported": r.has_verdicts and not r.unreviewed,
             }
         )
-    columns = [
-        "doc_id",
-        "source",
-        "title",
-        "facts",
-        "facts_reviewed",
-        "wrong",
-        "corrected",
-        "added",
-        "citations",
-        "citations_reviewed",
-        "complete",
-    ]
-    return pd.DataFrame(rows, columns=columns).sort_values(
-        ["complete", "source"], ascending=[False, True], ignore_index=True
-    )
+    columns = ["doc_id", "source", "title", "facts", "facts_reviewed", "wrong", "corrected", "added", "citations",
+               "citations_reviewed", "exported"]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["exported", "facts_reviewed", "source"], ascending=[False, False, True],
+                             ignore_index=True)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -721,9 +738,7 @@ def _match_reviews(
     for doc_id in set(by_doc) | set(fact_rows) | set(citation_rows):
         review = of(doc_id)
         vs = by_doc.get(doc_id, [])
-        fact_verdicts = {
-            _fact_key(v["original"]): v for v in vs if v.get("kind") == "fact" and v.get("original")
-        }
+        fact_verdicts = {_fact_key(v["original"]): v for v in vs if v.get("kind") == "fact" and v.get("original")}
         cit_verdicts = {
             _citation_key(v["original"]): v for v in vs if v.get("kind") == "citation" and v.get("original")
         }
@@ -746,9 +761,7 @@ def _match_reviews(
     return reviews
 
 
-def _reviewed_item(
-    item: Mapping[str, Any], verdict: Mapping[str, Any] | None, keys: Sequence[str]
-) -> dict | None:
+def _reviewed_item(item: Mapping[str, Any], verdict: Mapping[str, Any] | None, keys: Sequence[str]) -> dict | None:
     """The item as the reviewer left it: None when judged wrong."""
     if verdict is None:
         return {k: _jsonable(item.get(k)) for k in keys}
@@ -806,9 +819,7 @@ def export_gold(out: Path, dest: Path, *, include_unreviewed: bool = False) -> E
         if not review.has_verdicts:
             continue
         m = meta.get(doc_id, {})
-        source = m.get("source") or next(
-            (v.get("source") for v in verdicts.values() if v["doc_id"] == doc_id), None
-        )
+        source = m.get("source") or next((v.get("source") for v in verdicts.values() if v["doc_id"] == doc_id), None)
         if source is None:
             summary.skipped.append((doc_id, "article not in the output folder"))
             continue
@@ -881,9 +892,7 @@ def reviewed_facts(out: Path) -> Any:
         for v in review.added:
             row = {k: None for k in columns}
             row.update(v.get("corrections") or {})
-            row.update(
-                doc_id=v["doc_id"], source=v.get("source"), fact_id=v["id"], confidence=1.0, review="added"
-            )
+            row.update(doc_id=v["doc_id"], source=v.get("source"), fact_id=v["id"], confidence=1.0, review="added")
             result.append(row)
     frame = pd.DataFrame(result, columns=[*columns, "review"])
     return frame.sort_values(["source", "start", "fact_id"], na_position="last", ignore_index=True)
@@ -939,9 +948,7 @@ def _marks_by_doc(out: Path, doc_ids: Iterable[str]) -> dict[str, list[render.Ma
     marks: dict[str, list[render.Mark]] = defaultdict(list)
     facts = _table(Path(out), "facts", ["doc_id", "type", "start", "end"])
     for r in facts.filter(pc.is_in(facts["doc_id"], value_set=wanted)).to_pylist():
-        marks[r["doc_id"]].append(
-            render.Mark(r["start"] or 0, r["end"] or 0, r["type"] or "?", r["type"] or "?")
-        )
+        marks[r["doc_id"]].append(render.Mark(r["start"] or 0, r["end"] or 0, r["type"] or "?", r["type"] or "?"))
     cits = _table(Path(out), "citations", ["doc_id", "start", "end", "doc_type"])
     for r in cits.filter(pc.is_in(cits["doc_id"], value_set=wanted)).to_pylist():
         marks[r["doc_id"]].append(render.Mark(r["start"] or 0, r["end"] or 0, "citation", "citation"))
@@ -980,9 +987,7 @@ def ensure_output(out: str | Path | None = None, *, env: str = "VNFACTS_OUT") ->
     import sys
 
     chosen = Path(out or os.environ.get(env) or project_root() / "out" / "seeds").expanduser()
-    has_tables = any(
-        (chosen / f).exists() for f in ("facts.parquet", "facts.jsonl", "facts.csv", "vnfacts.duckdb")
-    )
+    has_tables = any((chosen / f).exists() for f in ("facts.parquet", "facts.jsonl", "facts.csv", "vnfacts.duckdb"))
     if not has_tables:
         cmd = [
             sys.executable,
@@ -998,3 +1003,122 @@ def ensure_output(out: str | Path | None = None, *, env: str = "VNFACTS_OUT") ->
         if done.returncode != 0:
             raise RuntimeError(f"extracting the seed corpus into {chosen} failed:\n{done.stderr[-3000:]}")
     return chosen
+
+
+def cards_html(out: Path, frame: Any, *, limit: int | None = 50) -> str:
+    """The facts (or citations) of a frame from `facts_for_review` / `citations_for_review` as highlighted
+    cards, with their styles, for `IPython.display.HTML`."""
+    rows = frame.to_dict("records")[:limit] if limit is not None else frame.to_dict("records")
+    doc_ids = {r["doc_id"] for r in rows}
+    texts = article_texts(Path(out), doc_ids)
+    marks = _marks_by_doc(Path(out), doc_ids)
+    cards = []
+    for row in rows:
+        doc = row["doc_id"]
+        if "citation_id" in row:
+            cards.append(render.citation_card(row, texts.get(doc), marks.get(doc, ())))
+        else:
+            cards.append(render.fact_card(row, texts.get(doc), marks.get(doc, ())))
+    note = f"<p>{len(rows)} of {len(frame)} shown.</p>" if len(rows) < len(frame) else ""
+    return f"<style>{render.CSS}</style>{render.legend()}{note}{''.join(cards)}"
+
+
+def verdict_widgets(out: Path, frame: Any, *, reviewer: str | None = None, limit: int | None = 20) -> Any:
+    """ipywidgets for the facts of a frame: each card with Correct / Wrong / Save correction buttons.
+
+    Every click records a verdict at once (OUT/review.jsonl), so nothing is lost if the kernel dies.
+    """
+    import ipywidgets as widgets
+
+    out = Path(out)
+    rows = frame.to_dict("records")[:limit] if limit is not None else frame.to_dict("records")
+    doc_ids = {r["doc_id"] for r in rows}
+    texts = article_texts(out, doc_ids)
+    marks = _marks_by_doc(out, doc_ids)
+    boxes = [widgets.HTML(f"<style>{render.CSS}</style>")]
+    for row in rows:
+        boxes.append(_fact_widget(out, row, texts.get(row["doc_id"]), marks.get(row["doc_id"], ()), reviewer))
+    return widgets.VBox(boxes)
+
+
+def _fact_widget(out: Path, row: dict[str, Any], text: str | None, marks: Any, reviewer: str | None) -> Any:
+    import ipywidgets as widgets
+
+    card = widgets.HTML(render.fact_card(row, text, marks))
+    status = widgets.Label(value=f"verdict: {row.get('verdict')}" if row.get("verdict") else "")
+    layout = widgets.Layout(width="10em")
+    value = widgets.Text(
+        value=render.format_number(row.get("value")).replace(".", ""),
+        description="value",
+        layout=widgets.Layout(width="16em"),
+    )
+    type_ = widgets.Text(value=str(row.get("type") or ""), description="type", layout=widgets.Layout(width="16em"))
+    qualifier = widgets.Dropdown(
+        options=QUALIFIERS,
+        value=_clean(row.get("qualifier")) or "exact",
+        description="qualifier",
+        layout=widgets.Layout(width="16em"),
+    )
+    status_w = widgets.Dropdown(
+        options=STATUSES,
+        value=_clean(row.get("status")) or "achieved",
+        description="status",
+        layout=widgets.Layout(width="16em"),
+    )
+    flow = widgets.Dropdown(
+        options=("", *FLOWS),
+        value=_clean(row.get("flow")) or "",
+        description="flow",
+        layout=widgets.Layout(width="16em"),
+    )
+    correct = widgets.Button(description="Đúng (correct)", button_style="success", layout=layout)
+    wrong = widgets.Button(description="Sai (wrong)", button_style="danger", layout=layout)
+    save = widgets.Button(
+        description="Lưu sửa (corrected)", button_style="warning", layout=widgets.Layout(width="14em")
+    )
+
+    def record(verdict: str, corrections: dict[str, Any] | None = None) -> None:
+        try:
+            record_verdict(out, row["fact_id"], verdict, corrections, reviewer, doc_id=row["doc_id"])
+        except (KeyError, ValueError) as exc:
+            status.value = f"error: {exc}"
+            return
+        status.value = f"verdict: {verdict}" + (f" {corrections}" if corrections else "")
+
+    def on_correct(_: Any) -> None:
+        record("correct")
+
+    def on_wrong(_: Any) -> None:
+        record("wrong")
+
+    def on_save(_: Any) -> None:
+        wanted = {
+            "value": value.value.strip().replace(",", "."),
+            "type": type_.value.strip(),
+            "qualifier": qualifier.value,
+            "status": status_w.value,
+            "flow": flow.value or None,
+        }
+        try:
+            wanted["value"] = _number(wanted["value"], "value")
+        except ValueError as exc:
+            status.value = f"error: {exc}"
+            return
+        current = {
+            "value": _number(row["value"], "value") if _clean(row.get("value")) is not None else None,
+            "type": row.get("type"),
+            "qualifier": _clean(row.get("qualifier")) or "exact",
+            "status": _clean(row.get("status")) or "achieved",
+            "flow": _clean(row.get("flow")),
+        }
+        changes = {k: v for k, v in wanted.items() if v != current[k]}
+        if not changes:
+            status.value = "nothing changed: use Đúng (correct)"
+            return
+        record("corrected", changes)
+
+    correct.on_click(on_correct)
+    wrong.on_click(on_wrong)
+    save.on_click(on_save)
+    fields_box = widgets.HBox([value, type_, qualifier, status_w, flow], layout=widgets.Layout(flex_flow="row wrap"))
+    return widgets.VBox([card, widgets.HBox([correct, wrong, save, status]), fields_box])
