@@ -1,0 +1,848 @@
+"""Vietnamese numbers and amounts of money: find them in text, read them, write them.
+
+`find_numbers(text)` returns every quantity written in the text as a `NumberMention`: numerals
+("5.518", "1,6", "08"), scale words ("gần 39 nghìn", "3 tỷ 640 triệu đồng"), small numbers in words
+("hai mươi lăm"), money (unit "VND"), percentages (unit "%"), per-unit amounts ("500.000 đồng/suất"),
+ranges ("200-500 ngàn đồng", "từ 3 đến 5 triệu") and the qualifier written before or after them
+("trên", "gần", "khoảng", "… trở lên"). Dates, times, years, document numbers, ordinals and telephone
+numbers are not quantities and are not returned.
+
+The words are data (patterns/numbers.yaml); the reading rule for dots and commas is documented there.
+Every function here is linear in the length of its input and never raises.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import regex
+
+from extract import patterns
+from extract.patterns import PatternError, check_keys, line_of
+
+PATTERN_FILE = "numbers"
+
+QUALIFIERS = ("exact", "over", "under", "approx", "at_least", "range")
+
+
+@dataclass(frozen=True)
+class NumberMention:
+    """One quantity in a text. `start`/`end` index the text; `raw == text[start:end]`.
+
+    The span covers the qualifier written before the number ("trên 1,6 tỷ đồng"), the number, its
+    scale words, currency and per-unit suffix; `value` is normalised (money in đồng); `value_max`
+    is the upper bound of a range.
+    """
+
+    start: int
+    end: int
+    value: float
+    value_max: float | None
+    unit: str | None  # "VND" | "%" | None
+    qualifier: str  # exact | over | under | approx | at_least | range
+    per_unit: bool
+    raw: str
+
+
+# --------------------------------------------------------------------------------------------
+# Spelling variants: pattern words are matched in both tone-mark placements (hóa / hoá).
+
+_NEW_TO_OLD = {
+    "òa": "oà", "óa": "oá", "ỏa": "oả", "õa": "oã", "ọa": "oạ",
+    "òe": "oè", "óe": "oé", "ỏe": "oẻ", "õe": "oẽ", "ọe": "oẹ",
+    "ùy": "uỳ", "úy": "uý", "ủy": "uỷ", "ũy": "uỹ", "ụy": "uỵ",
+}  # fmt: skip
+_OLD_TO_NEW = {old: new for new, old in _NEW_TO_OLD.items()}
+
+
+def spelling_variants(word: str) -> set[str]:
+    """The word in modern and old tone-mark placement (both, whichever it was written in)."""
+    out = {word}
+    for table in (_NEW_TO_OLD, _OLD_TO_NEW):
+        changed = word
+        for a, b in table.items():
+            changed = changed.replace(a, b).replace(a.capitalize(), b.capitalize()).replace(a.upper(), b.upper())
+        out.add(changed)
+    return out
+
+
+def alternation(words: Iterable[str]) -> str:
+    """A regex alternation of `words` (and their spelling variants), longest first, no boundaries.
+
+    Spaces inside a phrase match any run of spaces.
+    """
+    variants: set[str] = set()
+    for w in words:
+        if isinstance(w, str) and w.strip():
+            variants |= spelling_variants(" ".join(w.split()))
+    escaped = sorted(variants, key=len, reverse=True)
+    if not escaped:
+        return r"(?!x)x"
+    return "(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in escaped) + ")"
+
+
+def word_alternation(words: Iterable[str]) -> str:
+    """Like `alternation`, as whole words."""
+    return r"(?<![\p{L}\p{N}_])" + alternation(words) + r"(?![\p{L}\p{N}_])"
+
+
+Phrase = tuple[str, ...]
+
+_TOKEN = regex.compile(r"[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]")
+_LONGEST_PHRASE = 4  # words; longer phrases in a word list are never matched before a number
+
+
+def phrase_key(words: str) -> Phrase:
+    """A phrase as a tuple of lower-case tokens, the way `preceding_tokens` cuts text."""
+    return tuple(t.lower() for t in _TOKEN.findall(words))
+
+
+def phrase_set(words: Iterable[str]) -> frozenset[Phrase]:
+    """All spellings of `words` as token tuples, for matching against `preceding_tokens`."""
+    return frozenset(phrase_key(v) for w in words if isinstance(w, str) and w.strip() for v in spelling_variants(w))
+
+
+def preceding_tokens(text: str, pos: int, width: int = 40) -> list[str]:
+    """The last few tokens (lower case) in the `width` characters before `pos`: words and
+    punctuation marks. A word cut by the window's edge is left out."""
+    base = max(0, pos - width)
+    toks = _TOKEN.findall(text[base:pos].lower())[-8:]
+    cut_word = base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base : base + 1].strip()
+    if len(toks) < 8 and toks and cut_word:
+        toks = toks[1:]
+    return toks
+
+
+def ends_with(toks: list[str], phrases: frozenset[Phrase] | Mapping[Phrase, Any], end: int | None = None) -> int:
+    """How many tokens of the longest phrase of `phrases` that ends at `end` (default: the end); 0 if none."""
+    stop = len(toks) if end is None else end
+    for n in range(min(_LONGEST_PHRASE, stop), 0, -1):
+        if tuple(toks[stop - n : stop]) in phrases:
+            return n
+    return 0
+
+
+def classes_at(toks: list[str], lexicon: Mapping[Phrase, frozenset[str]], end: int | None = None) -> dict[str, int]:
+    """The classes of the phrases of `lexicon` that end at `end` (default: the end), each with the
+    length in tokens of its longest phrase there."""
+    stop = len(toks) if end is None else end
+    out: dict[str, int] = {}
+    for n in range(1, min(_LONGEST_PHRASE, stop) + 1):
+        for cls in lexicon.get(tuple(toks[stop - n : stop]), ()):
+            out[cls] = n
+    return out
+
+
+def class_within(
+    toks: list[str], lexicon: Mapping[Phrase, frozenset[str]], cls: str, last: int, last_words: frozenset[str]
+) -> bool:
+    """Whether a phrase of class `cls` ends within the last `last` tokens, with only words after it.
+    `last_words` are the words such phrases end with (a quick test that usually says no)."""
+    if not any(t in last_words for t in toks[-last:]):
+        return False
+    for cut in range(len(toks), max(0, len(toks) - last) - 1, -1):
+        if cut < len(toks) and not toks[cut][:1].isalnum():
+            return False  # punctuation between the phrase and the number
+        if cls in classes_at(toks, lexicon, cut):
+            return True
+    return False
+
+
+def phrase_start(text: str, pos: int, n_tokens: int) -> int:
+    """Where the last `n_tokens` tokens before `pos` start."""
+    base = max(0, pos - 40)
+    starts = [m.start() for m in _TOKEN.finditer(text, base, pos)]
+    return starts[-n_tokens] if 0 < n_tokens <= len(starts) else pos
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and writing single numerals.
+
+_NUMERAL = regex.compile(r"[+-]?\d+(?:[.,]\d+)*")
+
+
+def _thousands(groups: list[str]) -> Decimal | None:
+    """Groups of a number written with thousands separators: 1-3 digits, then exactly 3 each."""
+    if not groups or not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]):
+        return None
+    return Decimal("".join(groups))
+
+
+def _read_numeral(s: str) -> Decimal | None:
+    """Read digits with dots and commas by the rule in patterns/numbers.yaml; None if not a number."""
+    if not _NUMERAL.fullmatch(s):
+        return None
+    sign = -1 if s[0] == "-" else 1
+    body = s.lstrip("+-")
+    dots, commas = body.count("."), body.count(",")
+    value: Decimal | None
+    if not dots and not commas:
+        value = Decimal(body)
+    elif dots and commas:
+        decimal_mark = "." if body.rfind(".") > body.rfind(",") else ","
+        group_mark = "," if decimal_mark == "." else "."
+        if body.count(decimal_mark) != 1:
+            return None
+        whole, frac = body.split(decimal_mark)
+        grouped = _thousands(whole.split(group_mark))
+        value = None if grouped is None else Decimal(f"{grouped}.{frac}")
+    elif commas:
+        if commas == 1:
+            whole, frac = body.split(",")
+            value = Decimal(f"{whole}.{frac}")
+        else:
+            value = _thousands(body.split(","))
+    elif dots == 1:
+        whole, frac = body.split(".")
+        # three digits after a single dot group thousands ("5.518"); anything else is a decimal point
+        value = Decimal(whole + frac) if len(frac) == 3 and len(whole) <= 3 else Decimal(f"{whole}.{frac}")
+    else:
+        value = _thousands(body.split("."))
+    if value is None:
+        return None
+    return value * sign
+
+
+def _to_float(value: Decimal) -> float:
+    if value == value.to_integral_value():
+        try:
+            return float(int(value))
+        except (OverflowError, ValueError):
+            return float(value)
+    return float(value)
+
+
+def parse_number(s: str) -> float | None:
+    """The value of one numeral or number expression: "5.518" → 5518, "1,6" → 1.6, "08" → 8,
+    "1,3 tỉ" → 1.3e9, "3 tỷ 640 triệu đồng" → 3.64e9, "hai mươi lăm" → 25. None if `s` is not
+    exactly one number. Never raises."""
+    try:
+        if not isinstance(s, str):
+            return None
+        stripped = s.strip()
+        if not stripped or len(stripped) > 10_000:
+            return None
+        value = _read_numeral(stripped)
+        if value is not None:
+            result = _to_float(value)
+            return result if math.isfinite(result) else None
+        mentions = _scan(stripped, skip_contexts=False)
+        if len(mentions) == 1 and mentions[0].start == 0 and mentions[0].end == len(stripped):
+            only = mentions[0]
+            if only.value_max is None and only.qualifier == "exact":
+                return only.value
+        return None
+    except Exception:  # a reader of arbitrary text must never fail
+        return None
+
+
+def format_number(value: float) -> str:
+    """Vietnamese style: dots group thousands, a comma marks decimals ("5.518", "1,6", "1.234,5").
+
+    `parse_number(format_number(x)) == x` for every finite float.
+    """
+    try:
+        if isinstance(value, bool) or not math.isfinite(value):
+            return str(value)
+    except TypeError:
+        return str(value)
+    if isinstance(value, int):
+        digits = str(abs(value))
+        frac = ""
+        negative = value < 0
+    else:
+        exact = Decimal(repr(float(value)))  # the shortest digits that read back as the same float
+        negative = exact < 0
+        text = format(abs(exact), "f")
+        digits, _, frac = text.partition(".")
+        frac = frac.rstrip("0")
+    groups = []
+    while len(digits) > 3:
+        groups.append(digits[-3:])
+        digits = digits[:-3]
+    groups.append(digits)
+    out = ".".join(reversed(groups))
+    if frac:
+        out += "," + frac
+    return ("-" if negative and (out.strip("0.,") or frac) else "") + out
+
+
+# --------------------------------------------------------------------------------------------
+# The grammar, compiled from patterns/numbers.yaml.
+
+
+@dataclass(frozen=True)
+class Grammar:
+    atom: Any  # a numeral: digits with dots and commas
+    scale: Any  # at a position: optional spaces, a scale word
+    scale_values: Mapping[str, Decimal]
+    compound: Any  # "640 triệu" after "3 tỷ"
+    currency: Any
+    currency_min: Decimal
+    percent: Any
+    per_unit_slash: Any
+    per_unit_after: Any
+    qualifier_after: Any
+    range_connector: Any
+    phone: Any
+    word_run: Any
+    not_before: Any
+    # phrases looked up among the words just before a number
+    qualifiers: Mapping[Phrase, str]
+    before: Mapping[Phrase, frozenset[str]]  # phrase -> its classes (document, date, qualifier, ...)
+    last_words: Mapping[str, frozenset[str]]  # class -> the words its phrases end with
+    per_unit_window: int
+    money_cue_window: int
+    # number words
+    digit_words: Mapping[str, int]
+    after_tens: Mapping[str, int]
+    ten_words: frozenset[str]
+    tens_words: frozenset[str]
+    hundred_words: frozenset[str]
+    tens_word: frozenset[str]
+    zero_fillers: frozenset[str]
+    standalone: frozenset[str]
+    examples: tuple[tuple[str, tuple[dict[str, Any], ...], int | None], ...]
+
+
+def _words(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
+    value = node.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(w, (str, int, float)) for w in value):
+        raise PatternError(patterns.path_of(name), line_of(node, key), f"{key!r} must be a list of words")
+    return [str(w) for w in value]
+
+
+def _compile(pattern: str, node: Any, key: str, flags: int = regex.IGNORECASE) -> Any:
+    return patterns.compile_regex(pattern, PATTERN_FILE, node, key, flags=flags | regex.V0)
+
+
+def _lexicon(classes: Mapping[str, list[str]]) -> dict[Phrase, frozenset[str]]:
+    """One lookup table for every list of words looked for before a number: phrase -> classes."""
+    out: dict[Phrase, set[str]] = {}
+    for cls, words in classes.items():
+        for key in phrase_set(words):
+            out.setdefault(key, set()).add(cls)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _int(node: Any, key: str, default: int) -> int:
+    value = node.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise PatternError(patterns.path_of(PATTERN_FILE), line_of(node, key), f"{key!r} must be a whole number")
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def grammar() -> Grammar:
+    """Load and compile patterns/numbers.yaml (once). Raises PatternError naming file and line."""
+    data = patterns.load(PATTERN_FILE)
+    top = check_keys(
+        data,
+        PATTERN_FILE,
+        required=[
+            "scales", "currencies", "qualifiers", "range_connectors", "number_words", "not_quantities", "examples",
+        ],
+        optional=[
+            "not_scale_when_followed_by", "currency_min_value", "not_currency_when_followed_by",
+            "money_cues_before", "money_cue_window", "percent_words", "per_unit_after", "per_unit_before",
+            "per_unit_before_window", "after_window", "range_openers", "vague_words", "phone_prefixes",
+        ],
+        what="numbers file",
+    )  # fmt: skip
+    path = patterns.path_of(PATTERN_FILE)
+
+    scale_values: dict[str, Decimal] = {}
+    if not isinstance(top["scales"], list):
+        raise PatternError(path, line_of(top, "scales"), "'scales' must be a list")
+    for entry in top["scales"]:
+        check_keys(entry, PATTERN_FILE, required=["id", "words", "value"], what="scale")
+        try:
+            value = Decimal(str(entry["value"]))
+        except InvalidOperation as exc:
+            raise PatternError(path, line_of(entry, "value"), "scale value must be a number") from exc
+        for w in _words(entry, "words"):
+            for v in spelling_variants(w):
+                scale_values[" ".join(v.lower().split())] = value
+    not_scale = alternation(_words(top, "not_scale_when_followed_by"))
+    scale_alt = alternation(scale_values)
+    scale = _compile(rf"\s*(?P<w>{scale_alt})(?![\p{{L}}\p{{N}}_])(?!\s+{not_scale}(?!\p{{L}}))", top, "scales")
+    compound = _compile(
+        rf"\s+(?P<n>\d{{1,3}}(?:,\d{{1,3}})?)\s*(?P<w>{scale_alt})(?![\p{{L}}\p{{N}}_])", top, "scales"
+    )
+    not_currency = alternation(_words(top, "not_currency_when_followed_by"))
+    currency = _compile(
+        rf"\s*(?P<w>{alternation(_words(top, 'currencies'))})(?![\p{{L}}\p{{N}}_])(?!\s+{not_currency}(?!\p{{L}}))",
+        top,
+        "currencies",
+    )
+    percent = _compile(
+        rf"\s*(?:{alternation(_words(top, 'percent_words') or ['%'])})(?![\p{{L}}\p{{N}}_])", top, "percent_words"
+    )
+    per_unit_slash = _compile(
+        r"\s?/\s?\p{L}[\p{L}\p{N}²]{0,20}(?:\s?/\s?\p{L}[\p{L}\p{N}]{0,20}){0,2}", top, "per_unit_after"
+    )
+    per_unit_after = _compile(rf"\s+{word_alternation(_words(top, 'per_unit_after'))}\s+\p{{L}}", top, "per_unit_after")
+
+    qualifiers: dict[Phrase, str] = {}
+    after_words: list[str] = []
+    if not isinstance(top["qualifiers"], list):
+        raise PatternError(path, line_of(top, "qualifiers"), "'qualifiers' must be a list")
+    for entry in top["qualifiers"]:
+        check_keys(entry, PATTERN_FILE, required=["qualifier"], optional=["before", "after"], what="qualifier")
+        q = entry["qualifier"]
+        if q not in QUALIFIERS:
+            raise PatternError(path, line_of(entry, "qualifier"), f"unknown qualifier {q!r}")
+        for key in ("before", "after"):
+            for w in _words(entry, key):
+                if key == "after":
+                    after_words.append(w)
+                for v in spelling_variants(w):
+                    qualifiers[phrase_key(v)] = q
+    after_window = _int(top, "after_window", 6)
+    qualifier_after = _compile(
+        rf"(?:\s+[\p{{L}}\-]+){{0,{after_window}}}?\s+(?P<w>{word_alternation(after_words)})", top, "qualifiers"
+    )
+    connectors = _words(top, "range_connectors")
+    symbol_conn = [c for c in connectors if not any(ch.isalpha() for ch in c)]
+    word_conn = [c for c in connectors if any(ch.isalpha() for ch in c)]
+    range_connector = _compile(
+        rf"(?:\s*{alternation(symbol_conn)}\s*|\s+{word_alternation(word_conn)}\s+)", top, "range_connectors"
+    )
+
+    nq = check_keys(
+        top["not_quantities"],
+        PATTERN_FILE,
+        optional=["date_words", "year_words", "ordinal_words", "document_words"],
+        what="not_quantities",
+    )
+    nw = check_keys(
+        top["number_words"],
+        PATTERN_FILE,
+        required=["digits"],
+        optional=["after_tens", "ten", "tens", "hundred", "tens_word", "zero_filler", "standalone", "not_before"],
+        what="number_words",
+    )
+
+    def word_map(key: str) -> dict[str, int]:
+        node = nw.get(key, {})
+        if not isinstance(node, Mapping) or not all(isinstance(v, int) for v in node.values()):
+            raise PatternError(path, line_of(nw, key), f"{key!r} must map words to whole numbers")
+        return {str(k).lower(): int(v) for k, v in node.items()}
+
+    def word_set(key: str) -> frozenset[str]:
+        return frozenset(w.lower() for w in _words(nw, key))
+
+    digit_words, after_tens = word_map("digits"), word_map("after_tens")
+    ten_words, tens_words, hundred_words = word_set("ten"), word_set("tens"), word_set("hundred")
+    tens_word, zero_fillers = word_set("tens_word"), word_set("zero_filler")
+    all_number_words = [*digit_words, *after_tens, *ten_words, *tens_words, *hundred_words, *tens_word,
+                        *zero_fillers, *scale_values]  # fmt: skip
+    one = word_alternation(all_number_words)
+
+    examples = []
+    if not isinstance(top["examples"], list):
+        raise PatternError(path, line_of(top, "examples"), "'examples' must be a list")
+    for ex in top["examples"]:
+        check_keys(ex, PATTERN_FILE, required=["text", "numbers"], what="example")
+        if not isinstance(ex["numbers"], list):
+            raise PatternError(path, line_of(ex, "numbers"), "'numbers' must be a list")
+        for n in ex["numbers"]:
+            check_keys(
+                n, PATTERN_FILE, required=["value"], optional=["value_max", "unit", "qualifier", "per_unit"],
+                what="expected number",
+            )  # fmt: skip
+        examples.append((str(ex["text"]), tuple(dict(n) for n in ex["numbers"]), line_of(ex)))
+
+    return Grammar(
+        # atomic, bounded and anchored on both sides: one pass over any run of digits and marks
+        atom=regex.compile(r"(?<![\p{L}\p{N}_])(?<!\d[.,])(?>\d{1,30}(?:[.,]\d{1,30}){0,8})(?![.,]?\d)"),
+        scale=scale,
+        scale_values=scale_values,
+        compound=compound,
+        currency=currency,
+        currency_min=Decimal(str(top.get("currency_min_value", 1000))),
+        percent=percent,
+        per_unit_slash=per_unit_slash,
+        per_unit_after=per_unit_after,
+        qualifier_after=qualifier_after,
+        range_connector=range_connector,
+        phone=regex.compile(r"(?:\+84\s?|\(0\d{1,3}\)\s?|(?<!\d)0)\d{1,4}(?:[ .\-]?\d{2,4}){1,4}(?!\d)"),
+        word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
+        not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
+        qualifiers=qualifiers,
+        before=_lexicon(
+            {
+                "per_unit": _words(top, "per_unit_before"),
+                "opener": _words(top, "range_openers"),
+                "money_cue": _words(top, "money_cues_before"),
+                "ordinal": _words(nq, "ordinal_words"),
+                "year": _words(nq, "year_words"),
+                "date": _words(nq, "date_words"),
+                "document": _words(nq, "document_words"),
+                "phone": _words(top, "phone_prefixes"),
+                "vague": _words(top, "vague_words"),
+                "qualifier": [" ".join(k) for k in qualifiers],
+            }
+        ),
+        last_words={
+            "per_unit": frozenset(k[-1] for k in phrase_set(_words(top, "per_unit_before"))),
+            "money_cue": frozenset(k[-1] for k in phrase_set(_words(top, "money_cues_before"))),
+        },
+        per_unit_window=_int(top, "per_unit_before_window", 4),
+        money_cue_window=_int(top, "money_cue_window", 3),
+        digit_words=digit_words,
+        after_tens=after_tens,
+        ten_words=ten_words,
+        tens_words=tens_words,
+        hundred_words=hundred_words,
+        tens_word=tens_word,
+        zero_fillers=zero_fillers,
+        standalone=word_set("standalone"),
+        examples=tuple(examples),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Scanning.
+
+_WINDOW = 60  # characters looked at after a number for its tail; keeps every step O(1)
+
+
+@dataclass
+class _Amount:
+    """A number being built: where its digits are, its value and what follows it."""
+
+    start: int  # first character of the number itself (no qualifier)
+    end: int  # end of number, scale words, currency, per-unit suffix
+    num_end: int  # end of the numeral or number words alone
+    value: Decimal
+    scaled: bool = False  # a scale word followed
+    scale: Decimal = Decimal(1)
+    currency: bool = False
+    percent: bool = False
+    per_unit: bool = False
+    words: bool = False  # written in words
+    toks: list[str] = field(default_factory=list)  # the tokens before the number
+    at_end: dict[str, int] = field(default_factory=dict)  # classes of the phrases just before it
+
+
+def _is_year(text: str, a: _Amount) -> bool:
+    raw = text[a.start : a.num_end]
+    return len(raw) == 4 and raw.isdigit() and 1900 <= int(raw) <= 2100
+
+
+def _tail(g: Grammar, text: str, a: _Amount) -> None:
+    """Read what follows a number: scale words (and compounds), percent, currency, per-unit."""
+    pos = a.num_end
+    m = g.scale.match(text, pos, min(len(text), pos + _WINDOW))
+    if m:
+        scale = g.scale_values.get(" ".join(m.group("w").lower().split()), Decimal(1))
+        a.value *= scale
+        a.scaled, a.scale = True, scale
+        pos = m.end()
+        last = scale
+        for _ in range(3):  # "3 tỷ 640 triệu", "1 triệu 200 nghìn"
+            c = g.compound.match(text, pos, min(len(text), pos + _WINDOW))
+            if not c:
+                break
+            small = g.scale_values.get(" ".join(c.group("w").lower().split()), Decimal(1))
+            n = _read_numeral(c.group("n"))
+            if n is None or small >= last or n * small >= last:
+                break
+            a.value += n * small
+            last = small
+            pos = c.end()
+    end_limit = min(len(text), pos + _WINDOW)
+    if not a.scaled and g.percent.match(text, pos, end_limit):
+        a.percent = True
+        a.end = g.percent.match(text, pos, end_limit).end()
+        return
+    c = g.currency.match(text, pos, end_limit)
+    if c and (a.scaled or abs(a.value) >= g.currency_min):
+        a.currency = True
+        pos = c.end()
+    if a.currency or a.scaled:
+        s = g.per_unit_slash.match(text, pos, min(len(text), pos + _WINDOW))
+        if s and not text[s.end() : s.end() + 1].isdigit():
+            a.per_unit = a.currency = True
+            pos = s.end()
+        elif a.currency and g.per_unit_after.match(text, pos, min(len(text), pos + _WINDOW)):
+            a.per_unit = True
+    a.end = pos
+
+
+def _context_skip(g: Grammar, toks: list[str], at_end: dict[str, int]) -> str | None:
+    """Why the words before a number make it no quantity ("date", "document", "code"), or None."""
+    if "document" in at_end or (toks and toks[-1] == "số" and "document" in classes_at(toks, g.before, len(toks) - 1)):
+        return "document"
+    if "ordinal" in at_end:
+        return "code"
+    if "date" in at_end or "year" in at_end:
+        return "date"
+    return None
+
+
+def _skip_glued(text: str, start: int, end: int) -> str | None:
+    """Why the characters around this numeral make it no quantity ("date", "document", "code")."""
+    nxt = text[end : end + 1]
+    prev = text[start - 1 : start] if start else ""
+    if nxt and nxt in "/:":  # 12/6/2021, 666/QĐ-LĐLĐ, 10:17
+        return "date"
+    if nxt.isalpha() and nxt.lower() not in "đtv":  # 9h, 3G; but 500đ, 5tr, 5vnđ are amounts
+        return "code"
+    if nxt == "-" and text[end + 1 : end + 2].isalpha():  # 02-NQ/TW
+        return "document"
+    if text[end : end + 2] == " /" and text[end + 2 : end + 3].isdigit():  # "28 /7/2017"
+        return "date"
+    if prev and prev in "/:":
+        return "date"
+    if prev == "-" and start >= 2 and text[start - 2].isalpha():  # Covid-19
+        return "code"
+    return None
+
+
+def _skip_range_date(text: str, left: _Amount, right: _Amount) -> bool:
+    """"30-6" (day-month: no spaces, left >= right) is a date, not a range."""
+    between = text[left.num_end : right.start]
+    if between in ("-", "–") and not left.words and not right.words:
+        try:
+            lv, rv = int(text[left.start : left.num_end]), int(text[right.start : right.num_end])
+        except ValueError:
+            return False
+        return lv <= 31 and rv <= 12 and lv >= rv
+    return False
+
+
+def _qualifier_before(g: Grammar, text: str, a: _Amount) -> tuple[str, int, list[str]]:
+    """The qualifier written just before a number, where it starts, and the tokens before that."""
+    n = a.at_end.get("qualifier", 0)
+    if not n:
+        return "exact", a.start, a.toks
+    return g.qualifiers[tuple(a.toks[-n:])], phrase_start(text, a.start, n), a.toks[:-n]
+
+
+def _per_unit_before(g: Grammar, toks: list[str]) -> bool:
+    """"mỗi suất (trị giá) 500.000 đồng": a per-unit word a few words before, in the same clause."""
+    return class_within(toks, g.before, "per_unit", g.per_unit_window + 1, g.last_words["per_unit"])
+
+
+def _money_cue_before(g: Grammar, toks: list[str]) -> bool:
+    return class_within(toks, g.before, "money_cue", g.money_cue_window, g.last_words["money_cue"])
+
+
+def _word_number(g: Grammar, words: list[str]) -> tuple[Decimal, int] | None:
+    """Read the longest number at the start of `words` (lower case). Returns (value, words used)."""
+    digits, after_tens = g.digit_words, g.after_tens
+    n = len(words)
+
+    def unit_after_tens(i: int) -> int | None:
+        """The unit that may follow "mươi"/"mười" ("năm" there means years)."""
+        if i < n and words[i] not in ("năm", "không") and (words[i] in after_tens or words[i] in digits):
+            return after_tens.get(words[i], digits.get(words[i], 0))
+        return None
+
+    def group(i: int) -> tuple[int, int] | None:
+        """A number below 1000 starting at i: (value, next index)."""
+        value, start = 0, i
+        if i + 1 < n and words[i] in digits and words[i + 1] in g.hundred_words:
+            value = digits[words[i]] * 100
+            i += 2
+            if i + 1 < n and words[i] in g.zero_fillers and words[i + 1] in digits:
+                return value + digits[words[i + 1]], i + 2
+        if i < n and words[i] in g.ten_words:
+            value += 10
+            unit = unit_after_tens(i + 1)
+            if unit is not None and words[i + 1] not in ("mốt", "tư"):
+                return value + unit, i + 2
+            return value, i + 1
+        if i + 1 < n and words[i] in digits and words[i] != "không" and words[i + 1] in g.tens_words:
+            value += digits[words[i]] * 10
+            unit = unit_after_tens(i + 2)
+            return (value + unit, i + 3) if unit is not None else (value, i + 2)
+        if i + 1 < n and words[i] in digits and words[i + 1] in g.tens_word:
+            return value + digits[words[i]] * 10, i + 2
+        if i < n and words[i] in digits and words[i] != "không" and not (i > start and words[i] == "năm"):
+            return value + digits[words[i]], i + 1
+        return (value, i) if i > start else None
+
+    total, used, i = Decimal(0), 0, 0
+    last_scale: Decimal | None = None
+    while i < n:
+        got = group(i)
+        if got is None:
+            break
+        value, j = got
+        scale, k = Decimal(1), j
+        while k < n and g.scale_values.get(words[k], Decimal(0)) >= 1000:  # "nghìn tỷ"
+            scale *= g.scale_values[words[k]]
+            k += 1
+        if last_scale is not None and scale >= last_scale:
+            break
+        total += Decimal(value) * scale
+        used = i = k
+        if scale == 1:
+            break
+        last_scale = scale
+    return (total, used) if used else None
+
+
+def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
+    out: list[_Amount] = []
+    for m in g.word_run.finditer(text):
+        pieces = list(_NON_SPACE.finditer(m.group(0)))
+        words = [p.group(0).lower() for p in pieces]
+        offset = 0
+        while offset < len(words):
+            got = _word_number(g, words[offset:])
+            if got is None:
+                offset += 1
+                continue
+            value, used = got
+            first, last = pieces[offset], pieces[offset + used - 1]
+            start, num_end = m.start() + first.start(), m.start() + last.end()
+            head = words[offset]
+            span_words = words[offset : offset + used]
+            offset += used
+            if used == 1 and head not in g.standalone:
+                continue
+            if used == 1 and g.not_before.match(text, num_end, min(len(text), num_end + 20)):
+                continue
+            toks = preceding_tokens(text, start)
+            at_end = classes_at(toks, g.before)
+            # A capitalised number word after a capitalised word is part of a name ("Nguyễn Xuân Mười").
+            if first.group(0)[:1].isupper() and toks and toks[-1][:1].isalpha():
+                prev = _LAST_WORD.search(text, max(0, start - 30), start)
+                if prev and prev.group(1).isupper():
+                    continue
+            if "vague" in at_end or _context_skip(g, toks, at_end):
+                continue
+            a = _Amount(start=start, end=num_end, num_end=num_end, value=value, words=True, toks=toks, at_end=at_end)
+            a.scaled = any(w in g.scale_values for w in span_words)
+            _tail(g, text, a)
+            out.append(a)
+    return out
+
+
+_DOC_LIST_GAP = regex.compile(r"\s*(?:,|và|;)\s*")
+_NON_SPACE = regex.compile(r"\S+")
+_LAST_WORD = regex.compile(r"(\S)\S*\s+$")
+_NOUN_AFTER = regex.compile(r"\s+\p{Ll}")
+
+
+def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
+    phone_spans = [m.span() for m in g.phone.finditer(text) if sum(ch.isdigit() for ch in m.group(0)) >= 9]
+    out: list[_Amount] = []
+    pi = 0
+    skipped_end, skipped_kind = -10, ""
+    for m in g.atom.finditer(text):
+        start, end = m.span()
+        while pi < len(phone_spans) and phone_spans[pi][1] <= start:
+            pi += 1
+        if pi < len(phone_spans) and phone_spans[pi][0] <= start:
+            continue
+        kind = _skip_glued(text, start, end)
+        toks: list[str] = []
+        at_end: dict[str, int] = {}
+        if kind is None:
+            toks = preceding_tokens(text, start)
+            at_end = classes_at(toks, g.before)
+            kind = _context_skip(g, toks, at_end)
+        if kind is None and 0 <= start - skipped_end <= 6:
+            # glued to a date or code just skipped ("20-7", "11-2019"), or the next number of a
+            # list of documents ("Chỉ thị 03, 05")
+            gap = text[skipped_end:start]
+            if gap in ("-", ".", "/") or (skipped_kind == "document" and _DOC_LIST_GAP.fullmatch(gap)):
+                kind = skipped_kind
+        if kind is not None:
+            skipped_end, skipped_kind = end, kind
+            continue
+        if "phone" in at_end or "vague" in at_end:
+            continue
+        value = _read_numeral(m.group(0))
+        if value is None:
+            continue
+        a = _Amount(start=start, end=end, num_end=end, value=value, toks=toks, at_end=at_end)
+        _tail(g, text, a)
+        out.append(a)
+    return out
+
+
+def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
+    g = grammar()
+    amounts = sorted(_digit_amounts(g, text) + _word_amounts(g, text), key=lambda a: (a.start, -a.end))
+    kept: list[_Amount] = []
+    for a in amounts:  # drop an amount inside an earlier one (the second part of a compound)
+        if not kept or a.start >= kept[-1].end:
+            kept.append(a)
+    amounts = kept
+
+    mentions: list[NumberMention] = []
+    i = 0
+    while i < len(amounts):
+        a = amounts[i]
+        nxt = amounts[i + 1] if i + 1 < len(amounts) else None
+        joined = (
+            nxt is not None
+            and nxt.start - a.end <= 12
+            and g.range_connector.fullmatch(text, a.end, nxt.start) is not None
+        )
+        # Years: plain 1900-2100 without a unit, unless a lower-case word (a counted noun) follows.
+        plain_year = skip_contexts and not a.words and _is_year(text, a) and not (a.scaled or a.currency or a.percent)
+        if plain_year and (joined or not _NOUN_AFTER.match(text, a.num_end, a.num_end + 3)):
+            i += 2 if joined and nxt is not None and _is_year(text, nxt) else 1
+            continue
+        if joined and nxt is not None and not a.currency and not a.percent:
+            if _skip_range_date(text, a, nxt):
+                i += 2
+                continue
+            low = a.value if a.scaled else a.value * nxt.scale
+            if nxt.value > low:
+                opener = a.at_end.get("opener", 0)
+                if opener:
+                    start, before = phrase_start(text, a.start, opener), a.toks[:-opener]
+                else:
+                    _, start, before = _qualifier_before(g, text, a)
+                unit = "VND" if nxt.currency or a.currency else ("%" if nxt.percent or a.percent else None)
+                if unit is None and nxt.scaled and _money_cue_before(g, before):
+                    unit = "VND"
+                per_unit = unit == "VND" and (nxt.per_unit or _per_unit_before(g, before))
+                mentions.append(
+                    NumberMention(
+                        start, nxt.end, _to_float(low), _to_float(nxt.value), unit, "range", per_unit,
+                        text[start : nxt.end],
+                    )
+                )  # fmt: skip
+                i += 2
+                continue
+        qualifier, start, before = _qualifier_before(g, text, a)
+        unit: str | None = None
+        if a.percent:
+            unit = "%"
+        elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, before)):
+            unit = "VND"
+        after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
+        if after:
+            qualifier = g.qualifiers.get(phrase_key(after.group("w")), qualifier)
+        per_unit = unit == "VND" and (a.per_unit or _per_unit_before(g, before))
+        mentions.append(
+            NumberMention(start, a.end, _to_float(a.value), None, unit, qualifier, per_unit, text[start : a.end])
+        )
+        i += 1
+    return mentions
+
+
+def find_numbers(text: str) -> list[NumberMention]:
+    """Every quantity in `text`, in order. Never raises; linear in the length of the text."""
+    if not isinstance(text, str) or not text:
+        return []
+    try:
+        return _scan(text)
+    except PatternError:
+        raise
+    except Exception:  # a strange input must not stop a batch
+        return []
