@@ -1,0 +1,766 @@
+"""Facts: the numbers of an article that report union work, typed, qualified and quoted.
+
+`extract_facts(text, sentences)` reads every number (extract.numbers) and decides, sentence by
+sentence, whether it is one of the nine fact types of GUIDE.md:
+- a count followed by a counted noun ("5.518 đoàn viên", "08 CĐCS", "1.553 suất quà") is a fact when
+  a trigger of a pattern in patterns/facts.yaml stands before it in the clause ("kết nạp", "thành lập",
+  "hỗ trợ", "tập huấn") or a phrase follows the noun ("… được kết nạp vào Đảng"); the nearest wins;
+- an amount of money is a fact when a flow cue stands before it in the clause ("hỗ trợ", "vận động",
+  "giá trị làm lợi", "vốn vay", "đầu tư"); prices, wages and incomes are not facts.
+Then each fact gets its status (target or achieved, from the nearest marker), its period, a quote
+(the shortest stretch that shows it) and a confidence, and numbers repeated for the same event
+(headline, lead, caption) are kept once.
+
+The words are data (patterns/facts.yaml, patterns/abbreviations.yaml); the functions are pure.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from extract import numbers, patterns
+from extract.model import Fact, Sentence
+from extract.numbers import NumberMention, alternation, phrase_set, preceding_tokens, spelling_variants
+from extract.patterns import PatternError, check_keys, line_of
+
+PATTERN_FILE = "facts"
+ABBREVIATIONS_FILE = "abbreviations"
+
+FACT_TYPES = (
+    "members_recruited",
+    "unions_established",
+    "money",
+    "beneficiaries",
+    "participants",
+    "gifts",
+    "houses",
+    "party_referrals",
+    "party_admissions",
+)
+FLOWS = ("disbursed", "raised", "benefit", "loan", "other")
+STATUSES = ("achieved", "target")
+
+_WORD = regex.compile(r"[\p{L}\p{N}]+")
+_BOUND = r"(?<![\p{L}\p{N}_])"
+_END = r"(?![\p{L}\p{N}_])"
+_REACH = 240  # characters: how far before a number triggers and cues are looked for
+
+
+def _key(phrase: str) -> str:
+    """The lookup key of a matched phrase: lower case, single spaces."""
+    return " ".join(phrase.lower().split())
+
+
+def _keys(phrase: str) -> set[str]:
+    return {_key(v) for v in spelling_variants(phrase)}
+
+
+# --------------------------------------------------------------------------------------------
+# Rules, compiled from the pattern files.
+
+
+@dataclass(frozen=True)
+class CountPattern:
+    id: str
+    type: str
+    unit: str
+    nouns: frozenset[str]
+    requires_party: bool
+    unless_party: bool
+    optional_trigger: bool
+    max_gap: int
+    confidence: float
+    not_between: frozenset[str]
+    order: int
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    flow: str
+    status: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Example:
+    pattern: str
+    text: str
+    facts: tuple[dict[str, Any], ...]
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Rules:
+    counts: tuple[CountPattern, ...]
+    trigger: Any  # regex over a sentence: count triggers, neutral words and not_between words
+    trigger_of: Mapping[str, tuple[CountPattern, ...]]
+    not_between_of: Mapping[str, frozenset[str]]  # phrase -> ids of the patterns it stops
+    after: Any  # regex at a noun's end: a few words, then an `after` phrase
+    after_of: Mapping[str, tuple[CountPattern, ...]]
+    noun: Any  # regex at a position: a counted noun (case-insensitive)
+    abbreviation: Any  # regex at a position: an abbreviation (exact case)
+    noun_class: Mapping[str, str]  # key -> class ("stop" for nouns that are never counted)
+    abbreviation_class: Mapping[str, str | None]
+    measure: Any
+    party: Any
+    party_window: int
+    honoured: Any  # regex at a noun's end: a few words, then a word of praise
+    not_after: frozenset[tuple[str, ...]]
+    link_tokens: frozenset[str]
+    link_max_words: int
+    money: Any  # regex over a sentence: every money cue
+    money_kind: Mapping[str, tuple[str, Any]]  # key -> (kind, Flow | default flow | None)
+    money_max_gap: int
+    deferred_max_gap: int
+    not_union_window: int
+    list_max_gap: int
+    misuse: Flow
+    status: Any
+    status_of: Mapping[str, str]
+    continuation: frozenset[tuple[str, ...]]
+    periods: tuple[Any, ...]
+    examples: tuple[Example, ...]
+
+
+def _list(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
+    value = node.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+        raise PatternError(patterns.path_of(name), line_of(node, key), f"{key!r} must be a list of words")
+    return list(value)
+
+
+def _number(node: Any, key: str, default: float, name: str = PATTERN_FILE) -> float:
+    value = node.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise PatternError(patterns.path_of(name), line_of(node, key), f"{key!r} must be a non-negative number")
+    return float(value)
+
+
+def _regex(pattern: str, node: Any, key: str, flags: int = regex.IGNORECASE, name: str = PATTERN_FILE) -> Any:
+    return patterns.compile_regex(pattern, name, node, key, flags=flags | regex.V0)
+
+
+def _examples(node: Any, pattern_id: str) -> list[Example]:
+    out = []
+    items = node.get("examples", [])
+    if not isinstance(items, list):
+        raise PatternError(patterns.path_of(PATTERN_FILE), line_of(node, "examples"), "'examples' must be a list")
+    for ex in items:
+        check_keys(ex, PATTERN_FILE, required=["text", "facts"], what="example")
+        if not isinstance(ex["facts"], list):
+            raise PatternError(patterns.path_of(PATTERN_FILE), line_of(ex, "facts"), "'facts' must be a list")
+        for f in ex["facts"]:
+            check_keys(
+                f, PATTERN_FILE, required=["type", "value"],
+                optional=["value_max", "qualifier", "status", "flow", "per_unit", "period", "unit", "subject"],
+                what="expected fact",
+            )  # fmt: skip
+            if f["type"] not in FACT_TYPES:
+                raise PatternError(patterns.path_of(PATTERN_FILE), line_of(f, "type"), f"unknown type {f['type']!r}")
+        out.append(Example(pattern_id, str(ex["text"]), tuple(dict(f) for f in ex["facts"]), line_of(ex)))
+    return out
+
+
+def _flow(node: Any, what: str) -> Flow:
+    flow = node.get("flow")
+    if flow not in FLOWS:
+        raise PatternError(patterns.path_of(PATTERN_FILE), line_of(node, "flow"), f"{what}: unknown flow {flow!r}")
+    status = node.get("status")
+    if status is not None and status not in STATUSES:
+        raise PatternError(patterns.path_of(PATTERN_FILE), line_of(node, "status"), f"unknown status {status!r}")
+    return Flow(str(node.get("id", flow)), flow, status, _number(node, "confidence", 0.8))
+
+
+@functools.lru_cache(maxsize=1)
+def rules() -> Rules:
+    """Load and compile patterns/facts.yaml and patterns/abbreviations.yaml (once)."""
+    data = patterns.load(PATTERN_FILE)
+    top = check_keys(
+        data,
+        PATTERN_FILE,
+        required=["nouns", "counts", "money", "status"],
+        optional=[
+            "measure_words", "not_after", "link_words", "link_max_words", "party_context", "party_window", "periods",
+            "neutral", "honoured", "honoured_window",
+        ],
+        what="facts file",
+    )  # fmt: skip
+    path = patterns.path_of(PATTERN_FILE)
+    examples: list[Example] = []
+
+    # nouns and abbreviations
+    nouns = check_keys(
+        top["nouns"], PATTERN_FILE, optional=["member", "worker", "household", "party_member", "union", "gift",
+                                              "house", "house_generic", "stop"], what="nouns",
+    )  # fmt: skip
+    noun_class: dict[str, str] = {}
+    for cls in nouns:
+        for w in _list(nouns, cls):
+            for k in _keys(w):
+                if cls == "stop" or k not in noun_class:
+                    noun_class[k] = cls
+    abbr_data = check_keys(patterns.load(ABBREVIATIONS_FILE), ABBREVIATIONS_FILE, required=["abbreviations"])
+    abbreviation_class: dict[str, str | None] = {}
+    if not isinstance(abbr_data["abbreviations"], list):
+        raise PatternError(patterns.path_of(ABBREVIATIONS_FILE), None, "'abbreviations' must be a list")
+    for entry in abbr_data["abbreviations"]:
+        check_keys(entry, ABBREVIATIONS_FILE, required=["abbr", "expansion", "class"], optional=["examples"],
+                   what="abbreviation")  # fmt: skip
+        cls = entry["class"]
+        if cls is not None and cls not in nouns:
+            raise PatternError(
+                patterns.path_of(ABBREVIATIONS_FILE), line_of(entry, "class"), f"unknown noun class {cls!r}"
+            )
+        abbreviation_class[str(entry["abbr"])] = cls
+    noun_re = _regex(rf"{alternation(noun_class)}{_END}", nouns, "member")
+    by_length = sorted(abbreviation_class, key=len, reverse=True)
+    abbr_alt = "|".join(regex.escape(a).replace(r"\ ", r"\s+") for a in by_length)
+    abbreviation_re = patterns.compile_regex(rf"(?:{abbr_alt}){_END}", ABBREVIATIONS_FILE, abbr_data, "abbreviations")
+    measure = _regex(rf"(?:{alternation(_list(top, 'measure_words'))})\s+", top, "measure_words")
+
+    # count patterns
+    if not isinstance(top["counts"], list):
+        raise PatternError(path, line_of(top, "counts"), "'counts' must be a list")
+    counts: list[CountPattern] = []
+    trigger_of: dict[str, list[CountPattern]] = {}
+    after_of: dict[str, list[CountPattern]] = {}
+    not_between_of: dict[str, set[str]] = {}
+    seen: set[str] = set()
+    for order, node in enumerate(top["counts"]):
+        check_keys(
+            node, PATTERN_FILE, required=["id", "type", "unit", "nouns", "before", "examples"],
+            optional=["after", "requires_party", "unless_party", "optional_trigger", "max_gap", "confidence",
+                      "not_between"],
+            what="count pattern",
+        )  # fmt: skip
+        pid = str(node["id"])
+        if pid in seen:
+            raise PatternError(path, line_of(node, "id"), f"pattern id {pid!r} appears twice")
+        seen.add(pid)
+        if node["type"] not in FACT_TYPES:
+            raise PatternError(path, line_of(node, "type"), f"unknown fact type {node['type']!r}")
+        classes = _list(node, "nouns")
+        for cls in classes:
+            if cls not in nouns:
+                raise PatternError(path, line_of(node, "nouns"), f"unknown noun class {cls!r}")
+        pattern = CountPattern(
+            id=pid,
+            type=str(node["type"]),
+            unit=str(node["unit"]),
+            nouns=frozenset(classes),
+            requires_party=bool(node.get("requires_party", False)),
+            unless_party=bool(node.get("unless_party", False)),
+            optional_trigger=bool(node.get("optional_trigger", False)),
+            max_gap=int(_number(node, "max_gap", 10)),
+            confidence=_number(node, "confidence", 0.8),
+            not_between=frozenset(k for w in _list(node, "not_between") for k in _keys(w)),
+            order=order,
+        )
+        counts.append(pattern)
+        for w in _list(node, "before"):
+            for k in _keys(w):
+                trigger_of.setdefault(k, []).append(pattern)
+        for w in _list(node, "after"):
+            for k in _keys(w):
+                after_of.setdefault(k, []).append(pattern)
+        for k in pattern.not_between:
+            not_between_of.setdefault(k, set()).add(pid)
+        examples += _examples(node, pid)
+    neutral = _list(top, "neutral")
+    trigger_words = [*trigger_of, *not_between_of, *neutral]
+    trigger_re = _regex(rf"{_BOUND}{alternation(trigger_words)}{_END}", top, "counts")
+    after_re = _regex(rf"(?:\s+[\p{{L}}\-]+){{0,6}}?\s+(?P<p>{alternation(after_of)}){_END}", top, "counts")
+    party = _regex(rf"{_BOUND}{alternation(_list(top, 'party_context'))}{_END}", top, "party_context")
+    honoured_window = int(_number(top, "honoured_window", 3))
+    honoured = _regex(
+        rf"(?:\s+[\p{{L}}\-]+){{0,{honoured_window}}}?\s+{alternation(_list(top, 'honoured'))}{_END}", top, "honoured"
+    )
+
+    # money
+    money = check_keys(
+        top["money"], PATTERN_FILE, required=["flows", "deferred"],
+        optional=["max_gap", "misuse", "not_union_money", "not_union_money_window", "examples", "deferred_max_gap",
+                  "neutral", "list_max_gap"],
+        what="money",
+    )  # fmt: skip
+    money_kind: dict[str, tuple[str, Any]] = {}
+
+    def add(words: Iterable[str], kind: str, payload: Any) -> None:
+        for w in words:
+            for k in _keys(w):
+                money_kind.setdefault(k, (kind, payload))
+
+    misuse_node = check_keys(money.get("misuse", {}), PATTERN_FILE, required=["id", "flow", "cues"],
+                             optional=["examples", "confidence"], what="misuse")  # fmt: skip
+    misuse = _flow(misuse_node, "misuse")
+    add(_list(money, "neutral"), "neutral", None)
+    add(_list(misuse_node, "cues"), "misuse", misuse)
+    examples += _examples(misuse_node, misuse.id)
+    add(_list(money, "not_union_money"), "not_union", None)
+    if not isinstance(money["flows"], list):
+        raise PatternError(path, line_of(money, "flows"), "'flows' must be a list")
+    for node in money["flows"]:
+        check_keys(node, PATTERN_FILE, required=["id", "flow", "cues"], optional=["status", "examples", "confidence"],
+                   what="money flow")  # fmt: skip
+        flow = _flow(node, "money flow")
+        add(_list(node, "cues"), "flow", flow)
+        examples += _examples(node, flow.id)
+    if not isinstance(money["deferred"], list):
+        raise PatternError(path, line_of(money, "deferred"), "'deferred' must be a list")
+    for node in money["deferred"]:
+        check_keys(node, PATTERN_FILE, required=["cues", "default"], what="deferred money cues")
+        if node["default"] not in FLOWS:
+            raise PatternError(path, line_of(node, "default"), f"unknown flow {node['default']!r}")
+        add(_list(node, "cues"), "deferred", str(node["default"]))
+    examples += _examples(money, "money")
+    money_re = _regex(rf"{_BOUND}{alternation(money_kind)}{_END}", money, "flows")
+
+    # status and periods
+    status = check_keys(top["status"], PATTERN_FILE, required=["target", "achieved"], optional=["continuation"],
+                        what="status")  # fmt: skip
+    status_of: dict[str, str] = {}
+    for cls in ("achieved", "target"):
+        for w in _list(status, cls):
+            for k in _keys(w):
+                status_of.setdefault(k, cls)
+    status_re = _regex(rf"{_BOUND}{alternation(status_of)}{_END}", status, "target")
+    periods = []
+    for node in top.get("periods", []) or []:
+        check_keys(node, PATTERN_FILE, required=["id", "regex", "examples"], what="period")
+        source = str(node["regex"]).replace("{YEAR}", r"(?:19|20)\d\d").replace("{N}", r"\d{1,2}")
+        compiled = _regex(rf"{_BOUND}(?:{source}){_END}", node, "regex", flags=0)
+        for ex in _list(node, "examples"):
+            if not compiled.fullmatch(ex):
+                raise PatternError(path, line_of(node, "examples"), f"period {node['id']!r} does not match {ex!r}")
+        periods.append(compiled)
+
+    links = _list(top, "link_words")
+    return Rules(
+        counts=tuple(counts),
+        trigger=trigger_re,
+        trigger_of={k: tuple(v) for k, v in trigger_of.items()},
+        not_between_of={k: frozenset(v) for k, v in not_between_of.items()},
+        after=after_re,
+        after_of={k: tuple(v) for k, v in after_of.items()},
+        noun=noun_re,
+        abbreviation=abbreviation_re,
+        noun_class=noun_class,
+        abbreviation_class=abbreviation_class,
+        measure=measure,
+        party=party,
+        party_window=int(_number(top, "party_window", 15)),
+        honoured=honoured,
+        not_after=phrase_set(_list(top, "not_after")),
+        link_tokens=frozenset(t for w in links for t in numbers.phrase_key(w)),
+        link_max_words=int(_number(top, "link_max_words", 3)),
+        money=money_re,
+        money_kind=money_kind,
+        money_max_gap=int(_number(money, "max_gap", 15)),
+        deferred_max_gap=int(_number(money, "deferred_max_gap", 6)),
+        not_union_window=int(_number(money, "not_union_money_window", 6)),
+        list_max_gap=int(_number(money, "list_max_gap", 10)),
+        misuse=misuse,
+        status=status_re,
+        status_of=status_of,
+        continuation=phrase_set(_list(status, "continuation")),
+        periods=tuple(periods),
+        examples=tuple(examples),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One sentence at a time.
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    key: str
+
+
+@dataclass
+class _Number:
+    """A number of the sentence with what follows it."""
+
+    mention: NumberMention
+    noun_class: str | None = None  # class of the counted noun, if any
+    noun_start: int = -1
+    noun_end: int = -1
+    noun: str | None = None
+
+    @property
+    def counted(self) -> bool:
+        """A number that could itself be a fact: money, or a count of a counted noun."""
+        return self.mention.unit == "VND" or (self.noun_class is not None and self.noun_class != "stop")
+
+    @property
+    def phrase_end(self) -> int:
+        return self.noun_end if self.noun_end >= 0 else self.mention.end
+
+
+class _Context:
+    """The matches of every word list in one sentence, for lookups by position."""
+
+    def __init__(self, r: Rules, text: str, start: int, end: int) -> None:
+        self.r, self.text, self.start, self.end = r, text, start, end
+        self.clause_cuts = [start] + [start + i + 1 for i, ch in enumerate(text[start:end]) if ch == ";"]
+        self.triggers = self._hits(r.trigger)
+        self.money = self._hits(r.money)
+        self.status = self._hits(r.status)
+        self.party = self._hits(r.party)
+        found = [_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)]
+        # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
+        self.periods = sorted(
+            (h for h in found if not any(o.start <= h.start and h.end <= o.end and o != h for o in found)),
+            key=lambda h: h.start,
+        )
+
+    def _hits(self, pattern: Any) -> list[_Hit]:
+        return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
+
+    def clause(self, pos: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.clause_cuts, pos) - 1
+        lo = self.clause_cuts[max(i, 0)]
+        hi = self.clause_cuts[i + 1] - 1 if i + 1 < len(self.clause_cuts) else self.end
+        return lo, hi
+
+    @staticmethod
+    def before(hits: list[_Hit], pos: int, lo: int) -> Iterable[_Hit]:
+        """Hits ending at or before `pos` and starting at or after `lo`, nearest first."""
+        i = bisect.bisect_right([h.end for h in hits], pos)
+        for h in reversed(hits[:i]):
+            if h.start < lo:
+                return
+            yield h
+
+    def words(self, a: int, b: int) -> int:
+        return len(_WORD.findall(self.text, a, b)) if b > a else 0
+
+
+_OPEN_QUOTE = regex.compile(r"\s*[“\"'‘«(]?\s*")
+_CLOSE_QUOTE = regex.compile(r"\s?[”\"'’»]")
+
+
+def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int, int, str | None]:
+    """The counted noun right after a number: (class, start, end, as written)."""
+    m = _OPEN_QUOTE.match(text, pos, limit)
+    p = m.end() if m else pos
+    mm = r.measure.match(text, p, limit)
+    if mm:
+        p = mm.end()
+    best: tuple[str | None, int, int, str | None] = (None, -1, -1, None)
+    n = r.noun.match(text, p, limit)
+    if n:
+        best = (r.noun_class.get(_key(n.group(0))), n.start(), n.end(), n.group(0))
+    a = r.abbreviation.match(text, p, limit)
+    if a and (not n or a.end() > n.end()):
+        best = (r.abbreviation_class.get(" ".join(a.group(0).split())), a.start(), a.end(), a.group(0))
+    if best[1] >= 0 and best[0] in ("member", "worker") and r.honoured.match(text, best[2], limit):
+        best = ("stop", *best[1:])
+    if best[1] >= 0:
+        # "80 “Mái ấm Công đoàn”": the closing quote belongs to the noun
+        close = _CLOSE_QUOTE.match(text, best[2], limit)
+        if close and best[3] is not None:
+            best = (best[0], best[1], close.end(), best[3])
+    return best
+
+
+def _party_near(ctx: _Context, num: _Number, lo: int, hi: int) -> bool:
+    window = ctx.r.party_window
+    for h in ctx.party:
+        if h.start < lo or h.end > hi:
+            continue
+        if h.end <= num.mention.start and ctx.words(h.end, num.mention.start) <= window:
+            return True
+        if h.start >= num.phrase_end and ctx.words(num.phrase_end, h.start) <= window:
+            return True
+    return False
+
+
+def _reach_start(ctx: _Context, nums: list[_Number], i: int, lo: int) -> int:
+    """How far back a trigger may stand for number i: up to the nearest counted number before it that
+    is not linked to it by a link word ("50 triệu đồng cho 10 đoàn viên" is linked)."""
+    r = ctx.r
+    start = nums[i].mention.start
+    for j in range(i - 1, -1, -1):
+        other = nums[j]
+        if other.mention.end <= lo:
+            break
+        if not other.counted:
+            continue
+        gap = numbers.phrase_key(ctx.text[other.phrase_end : start])
+        words = [t for t in gap if t[:1].isalnum()]
+        if len(words) > r.link_max_words or not all(t in r.link_tokens for t in gap):
+            return other.phrase_end
+        start = other.mention.start
+    return lo
+
+
+def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None) -> str:
+    lo, _ = ctx.clause(pos)
+    for bound in (lo, ctx.start):
+        for h in _Context.before(ctx.status, pos, bound):
+            return ctx.r.status_of.get(h.key, "achieved")
+    return default or inherited or "achieved"
+
+
+def _period(ctx: _Context, pos: int) -> str | None:
+    before = [h for h in ctx.periods if h.end <= pos]
+    if before:
+        return before[-1].key
+    return ctx.periods[0].key if ctx.periods else None
+
+
+def _count_fact(ctx: _Context, nums: list[_Number], i: int, inherited: str | None) -> Fact | None:
+    r, text = ctx.r, ctx.text
+    num = nums[i]
+    m = num.mention
+    if num.noun_class is None or num.noun_class == "stop" or m.unit is not None:
+        return None
+    if m.value <= 0 or m.value != int(m.value) or (m.value_max is not None and m.value_max != int(m.value_max)):
+        return None
+    if numbers.ends_with(preceding_tokens(text, m.start), r.not_after):
+        return None
+    lo, hi = ctx.clause(m.start)
+    party = _party_near(ctx, num, lo, hi)
+
+    def allowed(p: CountPattern) -> bool:
+        if num.noun_class not in p.nouns:
+            return False
+        return not ((p.requires_party and not party) or (p.unless_party and party))
+
+    # (distance, order, pattern, quote start, quote end)
+    candidates: list[tuple[int, int, CountPattern, int, int, bool]] = []
+    after = r.after.match(text, num.phrase_end, min(hi, num.phrase_end + 160))
+    if after:
+        for p in r.after_of.get(_key(after.group("p")), ()):
+            if allowed(p):
+                candidates.append((-1, p.order, p, m.start, after.end(), True))
+    reach = max(_reach_start(ctx, nums, i, lo), m.start - _REACH)
+    blocked: set[str] = set()
+    for h in _Context.before(ctx.triggers, m.start, reach):
+        gap = ctx.words(h.end, m.start)
+        blocked |= r.not_between_of.get(h.key, frozenset())
+        for p in r.trigger_of.get(h.key, ()):
+            if allowed(p) and gap <= p.max_gap and p.id not in blocked:
+                candidates.append((gap, p.order, p, h.start, num.phrase_end, True))
+    if not candidates:
+        for p in r.counts:
+            if p.optional_trigger and allowed(p):
+                candidates.append((0, p.order, p, m.start, num.phrase_end, False))
+    if not candidates:
+        return None
+    _, _, p, q_start, q_end, triggered = min(candidates, key=lambda c: (c[0], c[1]))
+    unit = "household" if num.noun_class == "household" and p.type in ("beneficiaries", "houses") else p.unit
+    return Fact(
+        type=p.type,
+        value=m.value,
+        value_max=m.value_max,
+        start=q_start,
+        end=q_end,
+        quote=text[q_start:q_end],
+        pattern=p.id,
+        unit=unit,
+        qualifier=m.qualifier,
+        status=_status(ctx, m.start, None, inherited),
+        subject=num.noun,
+        period=_period(ctx, m.start),
+        sentence=text[ctx.start : ctx.end],
+        confidence=round(p.confidence * (1.0 if triggered else 0.85), 3),
+    )
+
+
+def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mapping[int, Fact],
+                inherited: str | None) -> Fact | None:  # fmt: skip
+    r, text = ctx.r, ctx.text
+    m = nums[i].mention
+    lo, hi = ctx.clause(m.start)
+    reach = max(lo, m.start - _REACH)
+    flow: Flow | None = None
+    cue_start = m.start
+    flow_name: str | None = None
+    for h in _Context.before(ctx.money, m.start, reach):
+        kind, payload = r.money_kind.get(h.key, ("neutral", None))
+        if kind == "not_union" and ctx.words(h.end, m.start) <= r.not_union_window:
+            return None
+    if any(r.money_kind.get(h.key, ("",))[0] == "misuse" for h in _Context.before(ctx.money, m.start, ctx.start)):
+        flow, flow_name = r.misuse, r.misuse.flow
+    else:
+        for h in _Context.before(ctx.money, m.start, reach):
+            kind, payload = r.money_kind.get(h.key, ("neutral", None))
+            gap = ctx.words(h.end, m.start)
+            if kind == "flow":
+                if gap <= r.money_max_gap:
+                    flow, flow_name, cue_start = payload, payload.flow, h.start
+                break
+            if kind == "deferred" and gap <= r.deferred_max_gap:
+                cue_start = h.start
+                for h2 in _Context.before(ctx.money, h.start, lo):
+                    k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
+                    if k2 == "flow":
+                        flow, flow_name = p2, p2.flow
+                        break
+                if flow is None:
+                    for h2 in ctx.money:
+                        if m.end <= h2.start <= hi and ctx.words(m.end, h2.start) <= r.deferred_max_gap:
+                            k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
+                            if k2 == "flow":
+                                flow, flow_name = p2, p2.flow
+                                break
+                if flow is None:
+                    flow_name = str(payload)
+                break
+        if flow_name is None:
+            # an amount listed right after another money fact takes its flow
+            for j in range(i - 1, -1, -1):
+                prev = facts_so_far.get(j)
+                if nums[j].mention.end <= lo:
+                    break
+                if prev is not None and prev.type == "money":
+                    if ctx.words(nums[j].mention.end, m.start) <= r.list_max_gap:
+                        flow_name, cue_start = prev.flow, m.start
+                        flow = Flow(prev.pattern, prev.flow or "other", None, prev.confidence)
+                    break
+    if flow_name is None:
+        return None
+    pattern_id = flow.id if flow is not None else f"money.{flow_name}"
+    confidence = flow.confidence if flow is not None else 0.7
+    default_status = flow.status if flow is not None else None
+    if cue_start < m.start and ctx.words(cue_start, m.start) > 8:
+        cue_start = m.start
+    return Fact(
+        type="money",
+        value=m.value,
+        value_max=m.value_max,
+        start=cue_start,
+        end=m.end,
+        quote=text[cue_start : m.end],
+        pattern=pattern_id,
+        unit="VND",
+        qualifier=m.qualifier,
+        status=_status(ctx, m.start, default_status, inherited),
+        flow=flow_name,
+        per_unit=m.per_unit,
+        period=_period(ctx, m.start),
+        sentence=text[ctx.start : ctx.end],
+        confidence=confidence,
+    )
+
+
+def _last_status(r: Rules, text: str, start: int, end: int) -> str | None:
+    last = None
+    for m in r.status.finditer(text, start, end):
+        last = r.status_of.get(_key(m.group(0)))
+    return last
+
+
+def _sentence_facts(r: Rules, text: str, sent: Sentence, mentions: Sequence[NumberMention],
+                    inherited: str | None) -> list[Fact]:  # fmt: skip
+    ctx = _Context(r, text, sent.start, sent.end)
+    nums: list[_Number] = []
+    for m in mentions:
+        num = _Number(m)
+        if m.unit is None:
+            cls, ns, ne, noun = _noun_at(r, text, m.end, min(sent.end, m.end + 80))
+            num.noun_class, num.noun_start, num.noun_end, num.noun = cls, ns, ne, noun
+        nums.append(num)
+    found: dict[int, Fact] = {}
+    for i, num in enumerate(nums):
+        if num.mention.unit == "%":
+            continue
+        if num.mention.unit == "VND":
+            fact = _money_fact(ctx, nums, i, found, inherited)
+        else:
+            fact = _count_fact(ctx, nums, i, inherited)
+        if fact is not None:
+            found[i] = fact
+    return [found[i] for i in sorted(found)]
+
+
+# --------------------------------------------------------------------------------------------
+# Resolution and the public function.
+
+_CURRENCY = regex.compile(r"(?<![\p{L}])(?:đồng|đ|VNĐ|VND|vnđ)(?![\p{L}])", regex.IGNORECASE)
+
+
+def _weight(f: Fact) -> tuple[int, int, float, int]:
+    """How well a mention shows its fact: qualifying words, a written currency, the pattern's confidence."""
+    return (
+        int(f.qualifier != "exact"),
+        int(f.type != "money" or bool(_CURRENCY.search(f.quote))),
+        f.confidence,
+        len(f.sentence),
+    )
+
+
+def resolve(facts: Sequence[Fact]) -> list[Fact]:
+    """One fact per reported number: the same type and value (headline, lead, body, caption) is kept
+    once, from the mention with the most qualifying words. A total and its parts have different values
+    and are all kept."""
+    best: dict[tuple[str, float, float | None], Fact] = {}
+    for f in facts:
+        key = (f.type, f.value, f.value_max)
+        if key not in best or _weight(f) > _weight(best[key]):
+            best[key] = f
+    return sorted(best.values(), key=lambda f: (f.start, f.end, f.type))
+
+
+_FALLBACK_SPLIT = regex.compile(r"[^\n]*?(?:[.!?…](?=\s+[\p{Lu}\d“\"])|\n|$)")
+
+
+def _fallback_sentences(text: str) -> list[Sentence]:
+    """Lines, cut after a full stop followed by a capital: for callers without a segmenter."""
+    out: list[Sentence] = []
+    paragraph = 0
+    for m in _FALLBACK_SPLIT.finditer(text):
+        chunk = m.group(0)
+        if not chunk.strip():
+            if "\n" in chunk:
+                paragraph += 1
+            continue
+        lead = len(chunk) - len(chunk.lstrip())
+        trail = len(chunk.rstrip())
+        out.append(Sentence(len(out), m.start() + lead, m.start() + trail, paragraph))
+        if chunk.endswith("\n"):
+            paragraph += 1
+    return out
+
+
+def extract_facts(text: str, sentences: list[Sentence]) -> list[Fact]:
+    """The facts of an article. `sentences` index into `text` (an empty list: lines and full stops
+    are used). doc_id, source and fact_id are left empty for the pipeline to fill. Never raises on
+    any text; a malformed pattern file raises PatternError."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    r = rules()
+    try:
+        sents = sorted(sentences or _fallback_sentences(text), key=lambda s: s.start)
+        mentions = numbers.find_numbers(text)
+        starts = [m.start for m in mentions]
+        facts: list[Fact] = []
+        previous_status: str | None = None
+        for k, sent in enumerate(sents):
+            lo = bisect.bisect_left(starts, sent.start)
+            hi = bisect.bisect_left(starts, sent.end)
+            inside = [m for m in mentions[lo:hi] if m.end <= sent.end]
+            if inside:
+                inherited = None
+                head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
+                if k > 0 and any(tuple(head[: len(c)]) == c for c in r.continuation):
+                    prev = sents[k - 1]
+                    previous_status = _last_status(r, text, prev.start, prev.end)
+                    inherited = previous_status
+                facts += _sentence_facts(r, text, sent, inside, inherited)
+        return resolve(facts)
+    except PatternError:
+        raise
+    except Exception:  # one odd article must not stop a batch
+        return []
