@@ -212,7 +212,7 @@ def report(
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     for path in written:
-        stdout.print(str(path))
+        typer.echo(str(path))
 
 
 class _ReviewGroup(TyperGroup):

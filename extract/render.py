@@ -215,8 +215,13 @@ def _faded(colour: str) -> str:
     return colour + "66" if colour.startswith("#") and len(colour) == 7 else colour
 
 
-def highlight(text: str, marks: Sequence[Mark], lo: int = 0, hi: int | None = None) -> str:
-    """HTML for text[lo:hi] with the marks highlighted (displaCy `ent` style, manual spans)."""
+def highlight(
+    text: str, marks: Sequence[Mark], lo: int = 0, hi: int | None = None, *, cut: tuple[bool, bool] = (False, False)
+) -> str:
+    """HTML for text[lo:hi] with the marks highlighted (displaCy `ent` style, manual spans).
+
+    `cut` says whether the text goes on before lo and after hi: an ellipsis shows it.
+    """
     from spacy import displacy
 
     hi = len(text) if hi is None else hi
@@ -240,7 +245,14 @@ def highlight(text: str, marks: Sequence[Mark], lo: int = 0, hi: int | None = No
         jupyter=False,
         options={"colors": colours},
     )
-    return str(markup)
+    markup = str(markup)
+    if cut[0]:
+        at = markup.find(">") + 1
+        markup = markup[:at] + "… " + markup[at:]
+    if cut[1]:
+        at = markup.rfind("</div>")
+        markup = markup[:at] + " …" + markup[at:]
+    return markup
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,9 +316,13 @@ def _context(text: str, row: Mapping[str, Any], marks: Sequence[Mark], focus: Ma
     if sentence is None or sentence == (p_lo, p_hi):
         return f'<div class="vf-sentence">{highlight(text, all_marks, p_lo, p_hi)}</div>'
     s_lo, s_hi = sentence
+    # A paragraph cut to a window around the fact says so at the cut ends.
+    line_end = text.find("\n", end)
+    cut = (p_lo > text.rfind("\n", 0, start) + 1, p_hi < (len(text) if line_end < 0 else line_end))
+    paragraph = highlight(text, all_marks, p_lo, p_hi, cut=cut)
     return (
         f'<div class="vf-sentence">{highlight(text, all_marks, s_lo, s_hi)}</div>'
-        f"<details><summary>Đoạn văn</summary>{highlight(text, all_marks, p_lo, p_hi)}</details>"
+        f"<details><summary>Đoạn văn</summary>{paragraph}</details>"
     )
 
 

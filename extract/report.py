@@ -121,9 +121,7 @@ VIEWS: dict[str, str] = {
         ORDER BY facts DESC, a.source
     """.format(
         unknown=UNKNOWN,
-        per_type=",\n            ".join(
-            f"count(f.fact_id) FILTER (WHERE f.type = '{t}') AS {t}" for t in SCORED_TYPES
-        ),
+        per_type=",\n            ".join(f"count(f.fact_id) FILTER (WHERE f.type = '{t}') AS {t}" for t in SCORED_TYPES),
         scored=", ".join(f"'{t}'" for t in SCORED_TYPES),
     ),
 }
@@ -238,10 +236,7 @@ def _summary(con: Any, changes: Mapping[str, int]) -> Any:
         (
             "documents_cited",
             "Văn bản khác nhau được trích dẫn",
-            one(
-                "SELECT count(DISTINCT coalesce(nullif(canonical, ''), doc_type || ' ' || number))"
-                " FROM citations"
-            ),
+            one("SELECT count(DISTINCT coalesce(nullif(canonical, ''), doc_type || ' ' || number)) FROM citations"),
         ),
         (
             "provinces",
@@ -441,6 +436,39 @@ def _empty(ax: Any, message: str = "Không có dữ liệu") -> None:
     ax.set_axis_off()
 
 
+def overlapping_texts(fig: Any) -> list[tuple[str, str]]:
+    """Pairs of texts in a drawn figure whose boxes overlap (tick labels, value labels, titles, legends)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    items: list[tuple[str, Any, Any]] = []  # (text, box, owner legend or None)
+    legends = [*fig.legends]
+    for ax in fig.axes:
+        texts = [
+            *ax.get_xticklabels(),
+            *ax.get_yticklabels(),
+            *ax.texts,
+            ax.title,
+            ax.xaxis.label,
+            ax.yaxis.label,
+        ]
+        items += [(t.get_text(), t.get_window_extent(renderer), None) for t in texts]
+        if ax.get_legend() is not None:
+            legends.append(ax.get_legend())
+    items += [(t.get_text(), t.get_window_extent(renderer), None) for t in fig.texts]
+    for legend in legends:
+        items += [(t.get_text(), t.get_window_extent(renderer), legend) for t in legend.get_texts()]
+    items = [i for i in items if i[0].strip()]
+    pairs = []
+    for n, (a, box_a, owner_a) in enumerate(items):
+        for b, box_b, _ in items[n + 1 :]:
+            if box_a.overlaps(box_b):
+                pairs.append((a, b))
+        for legend in legends:
+            if legend is not owner_a and legend.get_window_extent(renderer).overlaps(box_a):
+                pairs.append((a, "legend"))
+    return pairs
+
+
 def _save(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
@@ -592,9 +620,7 @@ def _chart_citations(frame: Any, path: Path, top: int = 15) -> Path:
             for d, doc in zip(data["doc_type"], data["document"], strict=True)
         ]
         ys = list(range(len(data)))
-        ax.barh(
-            ys, data["articles"].astype(int).tolist(), color=render.colour_of("citation"), edgecolor="#57606a"
-        )
+        ax.barh(ys, data["articles"].astype(int).tolist(), color=render.colour_of("citation"), edgecolor="#57606a")
         for y, v, m in zip(ys, data["articles"], data["mentions"], strict=True):
             ax.text(v, y, f"  {int(v)} bài, {int(m)} lần", va="center", fontsize=8)
         ax.set_xlim(0, float(data["articles"].max()) * 1.35)
@@ -609,12 +635,8 @@ def _chart_citations(frame: Any, path: Path, top: int = 15) -> Path:
 def write_charts(frames: Mapping[str, Any], dest: Path) -> list[Path]:
     dest.mkdir(parents=True, exist_ok=True)
     return [
-        _chart_totals(
-            frames["by_type"], dest / "totals_by_type.png", "Kết quả đã thực hiện theo loại số liệu"
-        ),
-        _chart_totals(
-            frames["targets"], dest / "targets_by_type.png", "Mục tiêu, chỉ tiêu theo loại số liệu"
-        ),
+        _chart_totals(frames["by_type"], dest / "totals_by_type.png", "Kết quả đã thực hiện theo loại số liệu"),
+        _chart_totals(frames["targets"], dest / "targets_by_type.png", "Mục tiêu, chỉ tiêu theo loại số liệu"),
         _chart_money(frames["by_type"], frames["targets"], dest / "money_by_flow.png"),
         _stacked_counts(
             frames["by_province"],
@@ -700,9 +722,7 @@ def write_summary(
         "",
         "## Văn bản được trích dẫn nhiều nhất",
         "",
-        markdown_table(
-            frames["top_citations"], ["document", "doc_type", "issuer", "articles", "mentions"], limit=20
-        ),
+        markdown_table(frames["top_citations"], ["document", "doc_type", "issuer", "articles", "mentions"], limit=20),
         "",
         "## Biểu đồ",
         "",

@@ -686,3 +686,19 @@ def test_review_page_filters_in_a_browser(small, tmp_path: Path, filters: str, s
     visible_ids = [k for k in ids if any(ids[k] in card for card in visible) and k not in ("a", "b", "c")]
     assert sorted(visible_ids) == sorted(shown)
     assert re.search(rf'<b id="vf-count">{len(shown)}</b>', dom)
+
+
+def test_a_long_paragraph_is_cut_around_the_fact_with_ellipses() -> None:
+    text = "Tiêu đề\n" + "Câu dài. " * 400 + "Đã trao 124 suất quà cho công nhân. " + "Câu khác. " * 400
+    start = text.index("124 suất quà")
+    row = {
+        "type": "gifts",
+        "value": 124,
+        "start": start,
+        "end": start + 12,
+        "sentence": "Đã trao 124 suất quà cho công nhân.",
+    }
+    card = render.fact_card(row, text)
+    paragraph = card.split("<details>")[1]
+    assert '<div class="entities" style="line-height: 2.5; direction: ltr">… ' in paragraph and " …</div>" in paragraph
+    assert paragraph.count("Câu dài.") < 400 and "Tiêu đề" not in card
