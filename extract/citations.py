@@ -390,6 +390,7 @@ def grammar() -> Grammar:
             "list_joiners",
             "count_units",
             "bare_followers",
+            "title_stop_words",
             "date_word",
             "date_lead_words",
             "dates",
@@ -441,10 +442,13 @@ def grammar() -> Grammar:
     number_intro_re = _regex(
         f"{sp}{{0,3}}(?:(?P<so>(?i:{_alternation(number_words)})){sp}{{0,3}})?", GRAMMAR, g, "number_words"
     )
+    title_stop = _alternation(_strings(g, "title_stop_words", GRAMMAR))
     title_re = _regex(
-        f"(?:{sp}[\\p{{L}}\\d()-]{{1,20}}){{1,{_MAX_TITLE_WORDS}}}?{gap}(?=(?i:{_alternation(number_words)}))",
+        f"(?:{sp}(?!(?i:{title_stop})(?![\\p{{L}}\\d]))[\\p{{L}}\\d(),-]{{1,20}}){{1,{_MAX_TITLE_WORDS}}}?{gap}"
+        f"(?=(?i:{_alternation(number_words)}))",
         GRAMMAR,
         g,
+        "title_stop_words",
     )
     year_like_re = _regex(f"(?:{g['year_like']})\\Z", GRAMMAR, g, "year_like")
 
@@ -495,7 +499,7 @@ def grammar() -> Grammar:
 
     after_words = _strings(g, "issuer_after_words", GRAMMAR)
     issuer_after_re = _regex(
-        f"{sp}{{0,3}},?{sp}{{0,3}}(?:{_alternation(after_words)}){gap}", GRAMMAR, g, "issuer_after_words"
+        f"{sp}{{0,3}},?{sp}{{0,3}}(?i:{_alternation(after_words)}){gap}", GRAMMAR, g, "issuer_after_words"
     )
     issuer_tail_re = _regex(f"{sp}{{0,3}}(?:{_fill(str(g['issuer_term']), parts)})", GRAMMAR, g, "issuer_term")
     links: list[tuple[regex.Pattern[str], bool]] = []
@@ -614,11 +618,18 @@ def grammar() -> Grammar:
         subject_chars=subject_chars,
         known_name_re=_regex(f"{_spaced(known, gap)}(?![\\p{{L}}\\d])", ISSUERS, issuers, "known_names"),
         unit_re=_regex(f"(?i:{_spaced(units, gap)})(?![\\p{{L}}\\d])", ISSUERS, issuers, "units"),
-        cap_re=_regex(r"\p{Lu}[\p{L}\d]{0,11}(?:\.(?=\p{Lu}))?(?![\p{L}\d])", ISSUERS, issuers),
+        # a capitalised word or a name in capitals: Tỉnh, LĐLĐ, UBND, TP.HCM, TP. (Hồ Chí Minh), LĐ-TB&XH
+        cap_re=_regex(
+            f"\\p{{Lu}}[\\p{{L}}\\d&]{{0,11}}(?:[.-]\\p{{Lu}}[\\p{{L}}\\d&]{{0,11}}){{0,3}}(?:\\.(?={sp}\\p{{Lu}}))?"
+            "(?![\\p{L}\\d])",
+            ISSUERS,
+            issuers,
+        ),
         lower_re=_regex(f"{sp}(?P<syl>\\p{{Ll}}{{1,8}})(?![\\p{{L}}\\d])", ISSUERS, issuers),
         place_re=_regex(f"{_spaced(place_words, gap)}(?![\\p{{L}}\\d])", ISSUERS, issuers, "place_words"),
         joiner_re=_regex(f"(?:{sp}[-–]{sp}|{sp})(?=\\p{{Lu}}|\\p{{Ll}})", ISSUERS, issuers),
-        issuer_head_re=_regex(f"{head_alt}(?!\\p{{Ll}})", ISSUERS, issuers, "heads"),
+        # any case, so that a headline in capitals ("CỦA BỘ CHÍNH TRỊ") keeps its issuer
+        issuer_head_re=_regex(f"(?i:{head_alt})(?!\\p{{Ll}})", ISSUERS, issuers, "heads"),
         issuer_head_scan_re=_regex(
             f"(?<![\\p{{L}}\\d])(?:{head_alt}|{_spaced(known, gap)})(?!\\p{{Ll}})", ISSUERS, issuers, "heads"
         ),
@@ -921,7 +932,7 @@ def _mention_at(gr: Grammar, text: str, h: regex.Match[str]) -> list[_Mention]:
     need_symbol = written is None
     if doc.named:  # "Luật Công đoàn số …": step over the title
         t = gr.title_re.match(text, pos)
-        if t:
+        if t and not gr.head_re.search(text, t.start(), t.end()):  # the title never holds another document
             pos = t.end()
     intro = gr.number_intro_re.match(text, pos)
     if not intro:

@@ -490,7 +490,7 @@ def _break(path: Path, old: str, new: str) -> int:
 @pytest.mark.parametrize(
     ("file", "old", "new", "problem"),
     [
-        ("citations.yaml", "regex: '(?P<num>{num})/(?P<sym>{year}", "regex: '(?P<num>{num})/(?P<sym>{year}(", "regex"),
+        ("citations.yaml", "(?P<sym>{year}/", "(?P<sym>({year}/", "regex does not compile"),
         ("doc_types.yaml", "    forms: [Đề án]", "    froms: [Đề án]", "unknown key 'froms'"),
         ("registry.yaml", 'date: "2021-06-12"', 'date: "2021-13-12"', "YYYY-MM-DD"),
         (
