@@ -55,6 +55,7 @@ _MAX_ISSUER_PIECES = 12
 _MAX_TITLE_WORDS = 8  # "Luật Công đoàn số …": words between a named type and its number
 _LINK_CHARS = 40  # the longest phrase joining an issuer to the document it issued, with slack
 _DATE_CHARS = 40  # "ngày 12 tháng 6 năm 2021, " before an issuer
+_CLOSE_QUOTE = regex.compile(r"[”\"\n]")  # a quoted subject ends at its closing mark, never past the line
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -462,7 +463,8 @@ def grammar() -> Grammar:
     )
 
     count_units = _strings(g, "count_units", GRAMMAR)
-    count_unit_re = _regex(f"{sp}{{0,3}}(?i:{_spaced(count_units, gap)})(?![\\p{{L}}\\d])", GRAMMAR, g, "count_units")
+    # with case: a counted noun is written in lower case, "Nghị quyết 02 Ban Chấp hành …" names an issuer
+    count_unit_re = _regex(f"{sp}{{0,3}}{_spaced(count_units, gap)}(?![\\p{{L}}\\d])", GRAMMAR, g, "count_units")
     followers = _strings(g, "bare_followers", GRAMMAR)
     follower_re = _regex(
         f'(?:{sp}{{0,3}}(?:[,.;:)”"!?…]|\\n|\\Z)|{gap}(?i:{_spaced(followers, gap)})(?![\\p{{L}}\\d]))',
@@ -747,7 +749,7 @@ def _read_subject(gr: Grammar, text: str, m: regex.Match[str]) -> str | None:
     limit = min(len(text), start + gr.subject_chars)
     quoted = m.group("q1") is not None or m.group("q2") is not None
     if quoted:
-        close = regex.compile(r"[”\"\n]").search(text, m.end(), limit)
+        close = _CLOSE_QUOTE.search(text, m.end(), limit)
         if not close or close.group() == "\n":
             return None
         body = text[start : close.start()]
@@ -871,13 +873,17 @@ def _before(gr: Grammar, text: str, start: int) -> tuple[int, int, dt.date | Non
             continue
         for h in gr.issuer_head_scan_re.finditer(window, 0, link.start()):
             read = _read_issuer(gr, window, h.start())
-            if not read or window[read[1] : link.start()].strip():
+            if not read:
+                continue
+            term = gr.issuer_tail_re.match(window, read[1])  # "Bộ Chính trị khóa XIII đã ban hành …"
+            if window[term.end() if term else read[1] : link.start()].strip():
                 continue
             if needs_of and not gr.of_before_re.search(window, 0, h.start()):
                 continue
             d = gr.date_before_re.search(window, max(0, h.start() - _DATE_CHARS), h.start())
             date = _date(d) if d else None
-            return base + h.start(), base + d.start() if d and date else base + h.start(), date, read[0]
+            date_start = base + d.start() if d and date else base + h.start()
+            return base + h.start(), date_start, date, read[0]
     return start, start, None, None
 
 
@@ -929,7 +935,7 @@ def _mention_at(gr: Grammar, text: str, h: regex.Match[str]) -> list[_Mention]:
     if doc is None:
         return []
     pos = h.end()
-    need_symbol = written is None
+    abbreviated = written is None
     if doc.named:  # "Luật Công đoàn số …": step over the title
         t = gr.title_re.match(text, pos)
         if t and not gr.head_re.search(text, t.start(), t.end()):  # the title never holds another document
@@ -940,10 +946,10 @@ def _mention_at(gr: Grammar, text: str, h: regex.Match[str]) -> list[_Mention]:
     so = intro.group("so") is not None
     if doc.named and not so:
         return []
-    lower = written is not None and written[:1].islower()
-    items, end = _items(
-        gr, text, intro.end(), so=so, strict=lower and not so, need_symbol=(need_symbol and not so) or doc.named
-    )
+    # A type in lower case may be a verb ("quyết định 3 nội dung"), an abbreviation may be anything:
+    # after them a bare number must be followed by words that go with a document.
+    strict = (abbreviated or written[:1].islower()) and not so
+    items, end = _items(gr, text, intro.end(), so=so, strict=strict, need_symbol=doc.named)
     if not items:
         return []
     if (
@@ -1075,13 +1081,16 @@ def _registry(
             continue
         if symbol is not None and _fold(symbol) != _fold(r.symbol):
             continue
+        same_issuer = issuer is not None and _fold(issuer) in _issuer_aliases(gr, r.issuer)
+        if issuer is not None and not same_issuer:
+            continue  # the text names another issuer: another document
         if date is not None:
             if date == r.date:
                 return r, True
             continue
         # Without a date only the issuer agrees, and numbers start again each year (state documents,
         # whose symbol holds the year) or each term: such a match completes no more than a yearless symbol.
-        if issuer is not None and _fold(issuer) in _issuer_aliases(gr, r.issuer) and not _has_year(r.symbol):
+        if same_issuer and not _has_year(r.symbol):
             return r, False
     return None
 

@@ -79,6 +79,7 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
     ("Chương trình số 01", dict(doc_type="Chương trình", number="01")),
     ("Chương trình hành động số 68", dict(doc_type="Chương trình hành động", number="68")),
     ("NQ số 02-NQ/TW", dict(doc_type="Nghị quyết", number="02", symbol="NQ/TW")),
+    ("NQ 02 của Bộ Chính trị", dict(doc_type="Nghị quyết", number="02", symbol="NQ/TW", inferred=True)),
     ("Luật Công đoàn số 12/2012/QH13", dict(doc_type="Luật", number="12", quote="Luật Công đoàn số 12/2012/QH13")),
 ]
 
@@ -264,7 +265,7 @@ NOT_CITATIONS = [
     "quán triệt các chỉ thị, nghị quyết của Đảng",
     "Tổng số: 175 | Trang: 1",
     "COVID-19 và 02-AB/CD",
-    "NQ 02 của chi bộ",
+    "NQ 3 điểm mới",
 ]
 
 
