@@ -294,7 +294,12 @@ def read_table(out: Path, table: str) -> pa.Table:
     if (out / f"{table}.jsonl").exists():
         import pyarrow.json as pj
 
-        return pj.read_json(out / f"{table}.jsonl", parse_options=pj.ParseOptions(explicit_schema=SCHEMAS[table]))
+        # JSON has no date type: read dates as ISO strings, then cast to the table's schema.
+        schema = SCHEMAS[table]
+        as_read = pa.schema([pa.field(f.name, pa.string()) if f.type == pa.date32() else f for f in schema])
+        return pj.read_json(out / f"{table}.jsonl", parse_options=pj.ParseOptions(explicit_schema=as_read)).cast(
+            schema
+        )
     if (out / f"{table}.csv").exists():
         import pyarrow.csv as pc
 
