@@ -22,6 +22,7 @@ import math
 import os
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,9 @@ SCORED_TYPES = (
     "party_referrals",
     "party_admissions",
 )
-EXCEL_MAX_ROWS = 100_000  # rows of the facts sheet; the full table is in the DuckDB file
+# Rows of the facts and facts_per_article sheets (openpyxl writes about 30,000 cells a second); the
+# full tables are in the DuckDB file.
+EXCEL_MAX_ROWS = 20_000
 TOP_CITATIONS = 50
 
 _TOTALS = """
@@ -181,22 +184,38 @@ def _facts_table(out: Path, use_review: bool) -> tuple[pa.Table, dict[str, int]]
     return pa.Table.from_pandas(frame, schema=SCHEMAS["facts"], preserve_index=False), changes
 
 
-def _connect(out: Path, use_review: bool, database: str = ":memory:") -> tuple[Any, dict[str, int]]:
+@dataclass
+class _Sources:
+    """The tables a report is built from, read once."""
+
+    articles: pa.Table
+    facts: pa.Table
+    citations: pa.Table
+    changes: dict[str, int]
+
+
+def _sources(out: Path, use_review: bool) -> _Sources:
+    out = Path(out)
+    facts, changes = _facts_table(out, use_review)
+    return _Sources(_read(out, "articles", _ARTICLE_COLUMNS), facts, _read(out, "citations"), changes)
+
+
+def _connect(sources: _Sources, database: str = ":memory:") -> Any:
     import duckdb
 
-    out = Path(out)
-    articles = _read(out, "articles", _ARTICLE_COLUMNS)
-    facts, changes = _facts_table(out, use_review)
-    citations = _read(out, "citations")
     con = duckdb.connect(database)
-    for name, table in (("articles", articles), ("facts_base", facts), ("citations", citations)):
+    for name, table in (
+        ("articles", sources.articles),
+        ("facts_base", sources.facts),
+        ("citations", sources.citations),
+    ):
         con.register(f"_{name}", table)
         con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "_{name}"')
         con.unregister(f"_{name}")
     con.execute("CREATE OR REPLACE VIEW facts AS SELECT * FROM facts_base")
     for name, sql in VIEWS.items():
         con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
-    return con, changes
+    return con
 
 
 def _summary(con: Any, changes: Mapping[str, int]) -> Any:
@@ -251,6 +270,15 @@ def _summary(con: Any, changes: Mapping[str, int]) -> Any:
             one("SELECT count(*) FROM articles WHERE published IS NULL"),
         ),
     ]
+    n_facts, n_articles = rows[5][2], rows[0][2]
+    if max(n_facts, n_articles) > EXCEL_MAX_ROWS:
+        rows.append(
+            (
+                "workbook_rows",
+                "Trang facts, facts_per_article của workbook: chỉ các dòng đầu; đầy đủ trong report.duckdb",
+                EXCEL_MAX_ROWS,
+            )
+        )
     labels = {
         "facts_extracted": "Số liệu trích xuất (trước khi duyệt)",
         "facts_wrong_removed": "Đã duyệt: sai, bị loại",
@@ -266,11 +294,16 @@ def _summary(con: Any, changes: Mapping[str, int]) -> Any:
 
 def build_report(out: Path, *, use_review: bool = True) -> dict[str, Any]:
     """The report's tables as pandas DataFrames, keyed by name (see REPORT_TABLES)."""
-    con, changes = _connect(Path(out), use_review)
+    return _frames(_sources(Path(out), use_review))
+
+
+def _frames(sources: _Sources) -> dict[str, Any]:
+    con = _connect(sources)
     try:
-        frames: dict[str, Any] = {"summary": _summary(con, changes)}
+        frames: dict[str, Any] = {"summary": _summary(con, sources.changes)}
         for name in REPORT_TABLES[1:]:
-            frames[name] = con.execute(f'SELECT * FROM "{name}"').df()
+            limit = f" LIMIT {EXCEL_MAX_ROWS}" if name == "facts_per_article" else ""
+            frames[name] = con.execute(f'SELECT * FROM "{name}"{limit}').df()
     finally:
         con.close()
     return frames
@@ -280,9 +313,10 @@ def write_report(out: Path, dest: Path, *, use_review: bool = True) -> list[Path
     """Write REPORT/report.xlsx, REPORT/report.duckdb, REPORT/summary.md and REPORT/charts/*.png."""
     out, dest = Path(out), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    frames = build_report(out, use_review=use_review)
-    written = [write_duckdb(out, dest / "report.duckdb", use_review=use_review)]
-    written.append(write_workbook(frames, dest / "report.xlsx", facts=_facts_sheet(out, use_review)))
+    sources = _sources(out, use_review)
+    frames = _frames(sources)
+    written = [_write_duckdb(sources, dest / "report.duckdb")]
+    written.append(write_workbook(frames, dest / "report.xlsx", facts=_facts_sheet(sources)))
     charts = write_charts(frames, dest / "charts")
     written += charts
     written.append(write_summary(frames, dest / "summary.md", charts=charts, source=out))
@@ -291,18 +325,21 @@ def write_report(out: Path, dest: Path, *, use_review: bool = True) -> list[Path
 
 def write_duckdb(out: Path, dest: Path, *, use_review: bool = True) -> Path:
     """A DuckDB file with the tables (articles without their text) and every report view."""
+    return _write_duckdb(_sources(Path(out), use_review), Path(dest))
+
+
+def _write_duckdb(sources: _Sources, dest: Path) -> Path:
     tmp = dest.with_name(f".tmp-{dest.name}")
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         if leftover.exists():
             leftover.unlink()
-    con, _ = _connect(Path(out), use_review, database=str(tmp))
-    con.close()
+    _connect(sources, database=str(tmp)).close()
     os.replace(tmp, dest)
     return dest
 
 
-def _facts_sheet(out: Path, use_review: bool) -> Any:
-    con, _ = _connect(Path(out), use_review)
+def _facts_sheet(sources: _Sources) -> Any:
+    con = _connect(sources)
     try:
         return con.execute(
             f"""SELECT fact_id, source, title, published, province, year, type, indicator, value, value_max,
@@ -326,9 +363,14 @@ def _cell_value(value: Any) -> Any:
 
     if value is None:
         return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):
+    kind = type(value)
+    if kind is str:
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if kind is int or kind is bool:
+        return value
+    if kind is float:
+        return None if math.isnan(value) else value
+    if hasattr(value, "item"):  # numpy scalars
         with contextlib.suppress(ValueError, AttributeError):
             value = value.item()
     try:
@@ -344,6 +386,8 @@ def _cell_value(value: Any) -> Any:
         return value.date()
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
     return value
 
 
@@ -373,19 +417,25 @@ def write_workbook(frames: Mapping[str, Any], dest: Path, *, facts: Any = None) 
             cell.font = Font(bold=True)
             header.append(cell)
         ws.append(header)
+        formats = ["#,##0.##" if c in _TOTAL_COLUMNS else "0.00" if c == "confidence" else None for c in columns]
         for row in frame.itertuples(index=False, name=None):
-            cells = []
-            for column, value in zip(columns, row, strict=True):
-                cell = WriteOnlyCell(ws, value=_cell_value(value))
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # "=…" in an article is text, never a formula
-                elif column in _TOTAL_COLUMNS and isinstance(cell.value, int | float):
-                    cell.number_format = "#,##0.##"
-                elif column == "confidence":
-                    cell.number_format = "0.00"
-                elif isinstance(cell.value, dt.date):
+            cells: list[Any] = []
+            for fmt, value in zip(formats, row, strict=True):
+                value = _cell_value(value)
+                if isinstance(value, str):
+                    if value.startswith("="):
+                        cell = WriteOnlyCell(ws, value=value)
+                        cell.data_type = "s"  # "=…" in an article is text, never a formula
+                        value = cell
+                elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                    cell = WriteOnlyCell(ws, value=value)
                     cell.number_format = "yyyy-mm-dd"
-                cells.append(cell)
+                    value = cell
+                elif fmt and isinstance(value, int | float) and not isinstance(value, bool):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = fmt
+                    value = cell
+                cells.append(value)
             ws.append(cells)
     tmp = dest.with_name(f".tmp-{dest.name}")
     wb.save(tmp)

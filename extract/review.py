@@ -867,18 +867,24 @@ def reviewed_facts(out: Path) -> Any:
     Facts without a verdict are kept as extracted. Adds a column `review` (the verdict or None).
     """
     import pandas as pd
+    import pyarrow.compute as pc
 
     from extract.tables import SCHEMAS
 
     out = Path(out)
     columns = [f.name for f in SCHEMAS["facts"]]
     verdicts = load_review(out)
-    rows = _rows(_table(out, "facts"))
+    table = _table(out, "facts")
     if not verdicts:
-        frame = pd.DataFrame(rows, columns=columns)
+        frame = table.to_pandas()
         frame["review"] = None
         return frame
-    reviews = _match_reviews(rows, [], verdicts)
+    # Only the articles with verdicts need matching; the others pass through as they are.
+    reviewed_docs = pa.array(sorted({doc_id for doc_id, _ in verdicts}), pa.string())
+    touched = pc.is_in(table["doc_id"], value_set=reviewed_docs)
+    rest = table.filter(pc.invert(touched)).to_pandas()
+    rest["review"] = None
+    reviews = _match_reviews(_rows(table.filter(touched)), [], verdicts)
     result = []
     for review in reviews.values():
         for f, v in review.facts:
@@ -895,6 +901,8 @@ def reviewed_facts(out: Path) -> Any:
             row.update(doc_id=v["doc_id"], source=v.get("source"), fact_id=v["id"], confidence=1.0, review="added")
             result.append(row)
     frame = pd.DataFrame(result, columns=[*columns, "review"])
+    if len(rest):
+        frame = pd.concat([rest.astype(object), frame.astype(object)], ignore_index=True) if len(frame) else rest
     return frame.sort_values(["source", "start", "fact_id"], na_position="last", ignore_index=True)
 
 
