@@ -273,7 +273,7 @@ def _next_index(fs: Any, root: str) -> int:
     return max((int(PART_RE.match(n).group(1)) for n in names), default=-1) + 1  # type: ignore[union-attr]
 
 
-def _start_client(scheduler: str | None, cluster: Any) -> tuple[Any, Any, bool]:
+def _start_client(scheduler: str | None, cluster: Any, n_workers: int | None) -> tuple[Any, Any, bool]:
     """A Client to the given scheduler or cluster, or to a new LocalCluster; and whether its
     workers share this machine's filesystem."""
     try:
@@ -285,7 +285,7 @@ def _start_client(scheduler: str | None, cluster: Any) -> tuple[Any, Any, bool]:
     if cluster is not None:
         return Client(cluster), None, isinstance(cluster, LocalCluster)
     own = LocalCluster(
-        n_workers=os.cpu_count() or 1,
+        n_workers=n_workers or os.cpu_count() or 1,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
@@ -303,9 +303,12 @@ def run(
     max_bytes: int | None = None,
     partition_size: int = 200,
     cluster: Any = None,
+    n_workers: int | None = None,
 ) -> RunSummary:
     """Extract every article under `inputs` into tables under `out` (a local folder or any fsspec
-    URL) on a Dask cluster. See the module docstring."""
+    URL) on a Dask cluster: the one at `scheduler` (an address), the given `cluster` object, or a new
+    LocalCluster of `n_workers` single-threaded processes (default: one per core). See the module
+    docstring."""
     import fsspec
 
     started = time.perf_counter()
@@ -346,7 +349,7 @@ def run(
         needs_done = bool(done) and any(p.endswith(".jsonl") for p in paths)
 
         if partitions:  # nothing to do: no cluster to start
-            client, own_cluster, shared_fs = _start_client(scheduler, cluster)
+            client, own_cluster, shared_fs = _start_client(scheduler, cluster, n_workers)
             try:
                 client.register_plugin(WarmUp(), name=WarmUp.name)
             except Exception as exc:  # e.g. a malformed pattern file: stop before any article
