@@ -312,14 +312,14 @@ def _context(text: str, row: Mapping[str, Any], marks: Sequence[Mark], focus: Ma
     start, end = _clamp(text, row.get("start"), row.get("end"))
     all_marks = [*marks, focus]
     p_lo, p_hi = paragraph_bounds(text, start, end)
-    sentence = sentence_bounds(text, _text(row.get("sentence")) or None, start, end)
-    if sentence is None or sentence == (p_lo, p_hi):
-        return f'<div class="vf-sentence">{highlight(text, all_marks, p_lo, p_hi)}</div>'
-    s_lo, s_hi = sentence
     # A paragraph cut to a window around the fact says so at the cut ends.
     line_end = text.find("\n", end)
     cut = (p_lo > text.rfind("\n", 0, start) + 1, p_hi < (len(text) if line_end < 0 else line_end))
     paragraph = highlight(text, all_marks, p_lo, p_hi, cut=cut)
+    sentence = sentence_bounds(text, _text(row.get("sentence")) or None, start, end)
+    if sentence is None or sentence == (p_lo, p_hi):
+        return f'<div class="vf-sentence">{paragraph}</div>'
+    s_lo, s_hi = sentence
     return (
         f'<div class="vf-sentence">{highlight(text, all_marks, s_lo, s_hi)}</div>'
         f"<details><summary>Đoạn văn</summary>{paragraph}</details>"

@@ -34,11 +34,9 @@ from extract import render
 from extract.tables import read_table
 
 REVIEW_FILE = "review.jsonl"
-VERDICTS = ("correct", "wrong", "corrected", "added", "reset")
 QUALIFIERS = ("exact", "over", "under", "approx", "at_least", "range")
 STATUSES = ("achieved", "target")
 FLOWS = ("disbursed", "raised", "benefit", "loan", "other")
-APPROXIMATE = ("over", "under", "approx", "at_least", "range")
 
 # What a reviewer may correct on each kind of item.
 FACT_FIELDS = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
 
 from extract import review
@@ -14,8 +16,6 @@ from .outputs import ROOT, missing_stages, real_run, seed_gold_output
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = ("review_facts", "report")
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
 
 
 @pytest.mark.parametrize("name", NAMES)
