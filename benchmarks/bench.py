@@ -89,10 +89,11 @@ def read_texts(folder: Path) -> list[Any]:
     return [doc for path in read.expand_inputs([str(folder)]) for doc in read.read_path(path)]
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall time, CPU time of this process, and the value."""
+    started, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    return time.perf_counter() - started, value
+    return time.perf_counter() - started, time.process_time() - cpu, value
 
 
 def word_tokenize_all(texts: Sequence[str]) -> int:
@@ -137,6 +138,8 @@ class CliRun:
     tokens: bool
     seconds: float
     startup_seconds: float
+    cpu_seconds: float  # the whole process tree
+    startup_cpu_seconds: float
     main_mb: float
     worker_mb: float
     largest_process_mb: float
@@ -147,6 +150,10 @@ class CliRun:
     @property
     def extract_seconds(self) -> float:
         return max(self.seconds - self.startup_seconds, 1e-9)
+
+    @property
+    def extract_cpu_seconds(self) -> float:
+        return max(self.cpu_seconds - self.startup_cpu_seconds, 1e-9)
 
     @property
     def rate(self) -> float:
@@ -186,15 +193,18 @@ def statuses(out: Path) -> tuple[int, int]:
     return column.count("ok"), column.count("error")
 
 
-_startup_cache: dict[tuple[int, str, bool], float] = {}
+_startup_cache: dict[tuple[int, str, bool], tuple[float, float]] = {}
 
 
-def startup_seconds(tiny: Path, work: Path, workers: int, engine: str, tokens: bool) -> float:
-    """The command's time on the tiny corpus: the median of three runs, as start-up time varies."""
+def startup_seconds(tiny: Path, work: Path, workers: int, engine: str, tokens: bool) -> tuple[float, float]:
+    """The command's wall and CPU time on the tiny corpus: medians of three runs, as start-up varies."""
     key = (workers, engine, tokens)
     if key not in _startup_cache:
-        times = sorted(run_cli(tiny, work / "out-tiny", workers, engine, tokens).seconds for _ in range(3))
-        _startup_cache[key] = times[1]
+        runs = [run_cli(tiny, work / "out-tiny", workers, engine, tokens) for _ in range(3)]
+        _startup_cache[key] = (
+            sorted(r.seconds for r in runs)[1],
+            sorted(r.cpu_seconds for r in runs)[1],
+        )
     return _startup_cache[key]
 
 
@@ -209,11 +219,12 @@ def measure_cli(
     tokens: bool = False,
 ) -> CliRun:
     print(f"  {label} …", file=sys.stderr, flush=True)
-    startup = startup_seconds(tiny, work, workers, engine, tokens)
+    startup, startup_cpu = startup_seconds(tiny, work, workers, engine, tokens)
     measured = run_cli(corpus, work / "out", workers, engine, tokens)
     ok, errors = statuses(work / "out")
     n = len(list(corpus.iterdir()))
     per_article = max(measured.seconds - startup, 0.0) / max(n - TINY, 1)
+    cpu_per_article = max(measured.cpu_seconds - startup_cpu, 0.0) / max(n - TINY, 1)
     return CliRun(
         label=label,
         articles=n,
@@ -224,6 +235,8 @@ def measure_cli(
         seconds=measured.seconds,
         # The tiny corpus still extracts a few articles: count their share as extraction.
         startup_seconds=max(0.0, startup - TINY * per_article),
+        cpu_seconds=measured.cpu_seconds,
+        startup_cpu_seconds=max(0.0, startup_cpu - TINY * cpu_per_article),
         main_mb=measured.main_mb,
         worker_mb=measured.worker_mb,
         largest_process_mb=measured.largest_process_mb,
@@ -250,7 +263,7 @@ def print_report(figures: dict[str, Any]) -> None:
     print(f"corpus: {n} articles, {mb:.1f} MB (copies of {figures['sources']} source articles)")
     print()
     head = (
-        f"{'run':<34} {'total s':>8} {'start s':>8} {'extract s':>9} {'art/s':>8} {'MB/s':>7}"
+        f"{'run':<34} {'total s':>8} {'start s':>8} {'extract s':>9} {'cpu s':>7} {'art/s':>8} {'MB/s':>7}"
         f" {'main MB':>8} {'worker MB':>9} {'tree MB':>8} {'errors':>6}"
     )
     print(head)
@@ -258,11 +271,13 @@ def print_report(figures: dict[str, Any]) -> None:
     for r in runs:
         print(
             f"{r['label']:<34} {r['seconds']:>8.2f} {r['startup_seconds']:>8.2f} {r['extract_seconds']:>9.2f}"
+            f" {r['extract_cpu_seconds']:>7.2f}"
             f" {r['rate']:>8.1f} {r['mb'] / r['extract_seconds']:>7.2f} {r['main_mb']:>8.0f}"
             f" {r['peak_per_worker_mb']:>9.0f} {r['tree_mb']:>8.0f} {r['errors']:>6}"
         )
     print("  (total = the command's wall time with start-up; extract = total − start-up, measured on a")
-    print(f"   {TINY}-article corpus; art/s and MB/s are on extract time; worker MB = peak RSS per worker)")
+    print(f"   {TINY}-article corpus; cpu = CPU time of every process of the command, start-up excluded;")
+    print("   art/s and MB/s are on extract time; worker MB = peak RSS per worker; tree = all processes)")
     print()
     print(f"in this process, one core, on the same {figures['articles']} texts (reading not timed):")
     for key, label in (
@@ -272,12 +287,12 @@ def print_report(figures: dict[str, Any]) -> None:
         ("regex_scan", "regex number scan"),
     ):
         if key in base:
-            s = base[key]
-            print(f"  {label:<34} {s:>8.2f} s  {n / s:>9.1f} art/s  {mb / s:>7.2f} MB/s")
+            s, cpu = base[key], figures["baselines_cpu"][key]
+            print(f"  {label:<34} {s:>8.2f} s ({cpu:>7.2f} cpu s)  {n / s:>9.1f} art/s  {mb / s:>7.2f} MB/s")
     print()
-    print(f"{'target':<62} {'measured':>9} {'target':>8}  result")
+    print(f"{'target':<66} {'measured':>9} {'target':>8}  result")
     for t in figures["targets"]:
-        print(f"{t['name']:<62} {t['display']:>9} {t['target']:>8}  {verdict(t['pass'])}")
+        print(f"{t['name']:<66} {t['display']:>9} {t['target']:>8}  {verdict(t['pass'])}")
     for note in figures["notes"]:
         print(f"note: {note}")
 
@@ -293,12 +308,8 @@ def target(name: str, value: float | None, goal: str, ok: bool | None, fmt: str 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--articles", type=int, default=2000, help="articles in the main corpus (default 2,000)"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=2000, help="articles in the main corpus (default 2,000)")
     parser.add_argument("--workers", type=int, default=2, help="workers for the parallel run (default 2)")
     parser.add_argument("--scale", action="store_true", help="also measure memory at 20,000 articles")
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask engine run")
@@ -325,10 +336,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         word_tokenize("Khởi động")  # load its model before timing
         baselines: dict[str, float] = {}
-        baselines["process_document"], in_counts = timed(lambda: process_all(docs))
-        baselines["process_document_tokens"], _ = timed(lambda: process_all(docs, tokens=True))
-        baselines["word_tokenize"], _ = timed(lambda: word_tokenize_all(texts))
-        baselines["regex_scan"], _ = timed(lambda: regex_scan_all(texts))
+        baselines_cpu: dict[str, float] = {}
+        in_counts: dict[str, int] = {}
+        for key, fn in (
+            ("process_document", lambda: process_all(docs)),
+            ("process_document_tokens", lambda: process_all(docs, tokens=True)),
+            ("word_tokenize", lambda: word_tokenize_all(texts)),
+            ("regex_scan", lambda: regex_scan_all(texts)),
+        ):
+            baselines[key], baselines_cpu[key], value = timed(fn)
+            if key == "process_document":
+                in_counts = value
 
         print("vnfacts extract runs …", file=sys.stderr, flush=True)
         runs = [
@@ -338,9 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         if not args.no_dask:
             runs.append(
-                measure_cli(
-                    "extract --engine dask", corpus, tiny, work, workers=os.cpu_count() or 1, engine="dask"
-                )
+                measure_cli("extract --engine dask", corpus, tiny, work, workers=os.cpu_count() or 1, engine="dask")
             )
         memory_runs: dict[int, CliRun] = {}
         for n in sorted({1000, args.articles, *([20000] if args.scale else [])}):
@@ -357,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         one, tok, many = runs[0], runs[1], runs[2]
         wt = baselines["word_tokenize"]
+        cpu_wt = baselines_cpu["word_tokenize"]
         notes = []
         load_after = os.getloadavg()[0]
         if max(load_before, load_after - 1.0) > 0.5:
@@ -415,6 +432,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "{:.1f}x",
             ),
             target(
+                "extract vs word_tokenize, 1 worker, CPU time (CLI, start-up excl.)",
+                cpu_wt / one.extract_cpu_seconds,
+                "(info)",
+                None,
+                "{:.1f}x",
+            ),
+            target(
                 "--tokens time / word_tokenize time (CLI, start-up excluded)",
                 tok.extract_seconds / wt,
                 f"<= {TARGETS['tokens_vs_word_tokenize']}x",
@@ -433,6 +457,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 many.rate / one.rate,
                 f">= {TARGETS['workers_speedup']}x",
                 many.rate / one.rate >= TARGETS["workers_speedup"],
+                "{:.2f}x",
+            ),
+            target(
+                f"{args.workers} workers vs 1, CPU time per article (1.00 = no overhead)",
+                many.extract_cpu_seconds / one.extract_cpu_seconds,
+                "(info)",
+                None,
                 "{:.2f}x",
             ),
             target(
@@ -468,11 +499,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "mb": mb,
             "sources": len(sources),
             "baselines": baselines,
+            "baselines_cpu": baselines_cpu,
             "in_process_counts": in_counts,
             "runs": [
                 {
                     **asdict(r),
                     "extract_seconds": r.extract_seconds,
+                    "extract_cpu_seconds": r.extract_cpu_seconds,
                     "rate": r.rate,
                     "rate_with_startup": r.rate_with_startup,
                     "peak_per_worker_mb": r.peak_per_worker_mb,

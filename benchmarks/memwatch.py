@@ -6,6 +6,8 @@ Two measurements, because each misses something the other sees:
 - `getrusage(RUSAGE_CHILDREN).ru_maxrss`, read in a small wrapper process that only runs the command,
   is the exact peak of the largest single process of the tree (Linux keeps it for every descendant
   that was waited for), but cannot say which process it was.
+The same `getrusage` gives the CPU time of the whole tree, which other work on the machine changes
+far less than it changes wall time.
 """
 
 from __future__ import annotations
@@ -29,15 +31,17 @@ import json, resource, subprocess, sys, time
 started = time.perf_counter()
 proc = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1] + ".err", "wb"))
 seconds = time.perf_counter() - started
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "w") as f:
-    json.dump({"returncode": proc.returncode, "seconds": seconds, "maxrss_kb": peak_kb}, f)
+    json.dump({"returncode": proc.returncode, "seconds": seconds, "maxrss_kb": usage.ru_maxrss,
+               "cpu_seconds": usage.ru_utime + usage.ru_stime}, f)
 """
 
 
 @dataclass
 class Measured:
     seconds: float
+    cpu_seconds: float  # user + system time of the whole tree, exact (getrusage)
     returncode: int
     stderr: str
     largest_process_mb: float  # exact, from getrusage
@@ -80,6 +84,7 @@ def run_measured(cmd: list[str], *, cwd: Path | None = None, interval: float = 0
     workers = [mb for pid, mb in peaks.items() if pid != main_pid]
     return Measured(
         seconds=figures["seconds"],
+        cpu_seconds=figures["cpu_seconds"],
         returncode=figures["returncode"],
         stderr=stderr,
         largest_process_mb=figures["maxrss_kb"] / 1024,
