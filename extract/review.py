@@ -515,6 +515,7 @@ REVIEW_COLUMNS = [
     "type",
     "value",
     "value_max",
+    "value_text",
     "unit",
     "qualifier",
     "status",
@@ -553,6 +554,7 @@ def facts_for_review(out: Path, filters: Filters | Mapping[str, Any] | None = No
         m = meta.get(row["doc_id"], {})
         if _matches(row, f, m, kind_key="type"):
             row.update(title=m.get("title"), published=m.get("published"), province=m.get("province"))
+            row["value_text"] = render.format_value(row)
             chosen.append(row)
     chosen.sort(key=lambda r: (_sort_confidence(r.get("confidence")), r.get("source") or "", r.get("start") or 0))
     if f.limit is not None:
