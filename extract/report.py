@@ -561,7 +561,8 @@ def _chart_totals(frame: Any, path: Path, title: str) -> Path:
         ax.set_yticks(list(ys), labels)
         ax.invert_yaxis()
         ax.set_xlabel("Tổng (thang log)")
-        ax.legend(loc="lower right", fontsize=8)
+        # Below the plot, where no bar or value label can sit under it.
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=9, frameon=False)
         ax.grid(axis="x", alpha=0.3)
     ax.set_title(title)
     return _save(fig, path)

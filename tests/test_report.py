@@ -347,6 +347,44 @@ def test_charts_have_every_glyph_and_no_overlapping_text(tmp_path: Path, monkeyp
     assert overlaps == {p.name: [] for p in paths}
 
 
+def crowded_output(out: Path) -> Path:
+    """Many provinces with long names, many years, money in every flow, long document names."""
+    from .outputs import citation
+
+    provinces = ["Thành phố Hồ Chí Minh", "Bà Rịa - Vũng Tàu", "Thừa Thiên Huế", None] + [
+        f"Tỉnh thử nghiệm số {i} có một cái tên rất dài" for i in range(30)
+    ]
+    types = ["gifts", "money", "members_recruited", "beneficiaries", "participants", "houses", "party_referrals",
+             "party_admissions", "unions_established", "meetings"]  # fmt: skip
+    flows = ["disbursed", "raised", "benefit", "loan", "other", None]
+    arts, facts, cits = [], [], []
+    for i in range(300):
+        quote = f"Chương trình hành động số {i % 40} của Ban Chấp hành Tổng Liên đoàn Lao động Việt Nam về nghị quyết"
+        a = article(f"Bài {i}\n\nĐã trao 124 suất quà. {quote}.", f"x/{i}.txt", province=provinces[i % len(provinces)],
+                    published=dt.date(2008 + i % 17, 1, 1) if i % 9 else None)  # fmt: skip
+        arts.append(a)
+        for n in range(4):
+            kind = types[(i + n) % len(types)]
+            facts.append(fact(a, "124 suất quà", kind, [5, 1e3, 7e5, 3e9, 2e12][(i * n) % 5], n,
+                              qualifier=["exact", "over"][(i + n) % 2], status=["achieved", "target"][(i * n) % 2],
+                              flow=flows[(i + n) % 6] if kind == "money" else None))  # fmt: skip
+        cits.append(citation(a, quote, "Chương trình hành động", str(i % 40), None))
+    return write_output(out, arts, facts, cits)
+
+
+def test_crowded_charts_have_no_overlapping_text(tmp_path: Path, monkeypatch) -> None:
+    overlaps: dict[str, list] = {}
+    real_save = report._save
+
+    def save(fig: Any, path: Path) -> Path:
+        overlaps[path.name] = report.overlapping_texts(fig)
+        return real_save(fig, path)
+
+    monkeypatch.setattr(report, "_save", save)
+    report.write_charts(report.build_report(crowded_output(tmp_path / "out")), tmp_path / "charts")
+    assert overlaps == {name: [] for name in overlaps} and len(overlaps) == 6
+
+
 def test_overlap_check_finds_overlaps() -> None:
     plt = report._pyplot()
     fig, ax = plt.subplots(figsize=(3, 2))
