@@ -50,6 +50,7 @@ _WORD = regex.compile(r"[\p{L}\p{N}]+")
 _BOUND = r"(?<![\p{L}\p{N}_])"
 _END = r"(?![\p{L}\p{N}_])"
 _REACH = 240  # characters: how far before a number triggers and cues are looked for
+_QUOTE_GAP = 6  # words: a trigger further from its number is left out of the quote
 
 
 def _key(phrase: str) -> str:
@@ -113,6 +114,8 @@ class Rules:
     party_window: int
     honoured: Any  # regex at a noun's end: a few words, then a word of praise
     not_after: frozenset[tuple[str, ...]]
+    not_after_except: frozenset[tuple[str, ...]]
+    negations: frozenset[tuple[str, ...]]
     link_tokens: frozenset[str]
     link_max_words: int
     money: Any  # regex over a sentence: every money cue
@@ -188,7 +191,7 @@ def rules() -> Rules:
         required=["nouns", "counts", "money", "status"],
         optional=[
             "measure_words", "not_after", "link_words", "link_max_words", "party_context", "party_window", "periods",
-            "neutral", "honoured", "honoured_window",
+            "neutral", "honoured", "honoured_window", "not_after_except", "negations",
         ],
         what="facts file",
     )  # fmt: skip
@@ -198,7 +201,7 @@ def rules() -> Rules:
     # nouns and abbreviations
     nouns = check_keys(
         top["nouns"], PATTERN_FILE, optional=["member", "worker", "household", "party_member", "union", "gift",
-                                              "house", "house_generic", "stop"], what="nouns",
+                                              "house", "house_generic", "firm", "stop"], what="nouns",
     )  # fmt: skip
     noun_class: dict[str, str] = {}
     for cls in nouns:
@@ -276,7 +279,8 @@ def rules() -> Rules:
     neutral = _list(top, "neutral")
     trigger_words = [*trigger_of, *not_between_of, *neutral]
     trigger_re = _regex(rf"{_BOUND}{alternation(trigger_words)}{_END}", top, "counts")
-    after_re = _regex(rf"(?:\s+[\p{{L}}\-]+){{0,6}}?\s+(?P<p>{alternation(after_of)}){_END}", top, "counts")
+    # the phrase may follow the noun's modifiers and a list of nouns: "1,2 triệu đoàn viên, người lao động được hỗ trợ"
+    after_re = _regex(rf"(?:,?\s+[\p{{L}}\-]+){{0,6}}?,?\s+(?P<p>{alternation(after_of)}){_END}", top, "counts")
     party = _regex(rf"{_BOUND}{alternation(_list(top, 'party_context'))}{_END}", top, "party_context")
     honoured_window = int(_number(top, "honoured_window", 3))
     honoured = _regex(
@@ -316,9 +320,9 @@ def rules() -> Rules:
         raise PatternError(path, line_of(money, "deferred"), "'deferred' must be a list")
     for node in money["deferred"]:
         check_keys(node, PATTERN_FILE, required=["cues", "default"], what="deferred money cues")
-        if node["default"] not in FLOWS:
+        if node["default"] is not None and node["default"] not in FLOWS:
             raise PatternError(path, line_of(node, "default"), f"unknown flow {node['default']!r}")
-        add(_list(node, "cues"), "deferred", str(node["default"]))
+        add(_list(node, "cues"), "deferred", node["default"])
     examples += _examples(money, "money")
     money_re = _regex(rf"{_BOUND}{alternation(money_kind)}{_END}", money, "flows")
 
@@ -358,6 +362,8 @@ def rules() -> Rules:
         party_window=int(_number(top, "party_window", 15)),
         honoured=honoured,
         not_after=phrase_set(_list(top, "not_after")),
+        not_after_except=phrase_set(_list(top, "not_after_except")),
+        negations=phrase_set(_list(top, "negations")),
         link_tokens=frozenset(t for w in links for t in numbers.phrase_key(w)),
         link_max_words=int(_number(top, "link_max_words", 3)),
         money=money_re,
@@ -399,7 +405,7 @@ class _Number:
     @property
     def counted(self) -> bool:
         """A number that could itself be a fact: money, or a count of a counted noun."""
-        return self.mention.unit == "VND" or (self.noun_class is not None and self.noun_class != "stop")
+        return self.mention.unit == "VND" or self.noun_class not in (None, "stop", "firm")
 
     @property
     def phrase_end(self) -> int:
@@ -411,35 +417,61 @@ class _Context:
 
     def __init__(self, r: Rules, text: str, start: int, end: int) -> None:
         self.r, self.text, self.start, self.end = r, text, start, end
+        self.sentence = text[start:end]
         self.clause_cuts = [start] + [start + i + 1 for i, ch in enumerate(text[start:end]) if ch == ";"]
         self.triggers = self._hits(r.trigger)
         self.money = self._hits(r.money)
         self.status = self._hits(r.status)
         self.party = self._hits(r.party)
-        found = [_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)]
-        # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
-        self.periods = sorted(
-            (h for h in found if not any(o.start <= h.start and h.end <= o.end and o != h for o in found)),
-            key=lambda h: h.start,
+        self.misuse_starts = [h.start for h in self.money if r.money_kind.get(h.key, ("",))[0] == "misuse"]
+        found = sorted(
+            (_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)),
+            key=lambda h: (h.start, -h.end),
         )
+        # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
+        self.periods: list[_Hit] = []
+        for h in found:
+            if not self.periods or h.end > self.periods[-1].end:
+                self.periods.append(h)
+        self.ends: dict[int, list[int]] = {}  # id of a hit list -> its ends, for bisection
+        self.starts: dict[int, list[int]] = {}
 
     def _hits(self, pattern: Any) -> list[_Hit]:
         return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
+
+    def _ends(self, hits: list[_Hit]) -> list[int]:
+        key = id(hits)
+        if key not in self.ends:
+            self.ends[key] = [h.end for h in hits]
+        return self.ends[key]
+
+    def before(self, hits: list[_Hit], pos: int, lo: int) -> Iterable[_Hit]:
+        """Hits ending at or before `pos` and starting at or after `lo`, nearest first."""
+        i = bisect.bisect_right(self._ends(hits), pos)
+        while i > 0:
+            i -= 1
+            if hits[i].start < lo:
+                return
+            yield hits[i]
+
+    def after(self, hits: list[_Hit], pos: int, hi: int) -> Iterable[_Hit]:
+        """Hits starting at or after `pos` and ending at or before `hi`, nearest first."""
+        key = id(hits)
+        if key not in self.starts:
+            self.starts[key] = [h.start for h in hits]
+        i = bisect.bisect_left(self.starts[key], pos)
+        while i < len(hits) and hits[i].end <= hi:
+            yield hits[i]
+            i += 1
+
+    def misuse_before(self, pos: int) -> bool:
+        return bool(self.misuse_starts) and self.misuse_starts[0] < pos
 
     def clause(self, pos: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.clause_cuts, pos) - 1
         lo = self.clause_cuts[max(i, 0)]
         hi = self.clause_cuts[i + 1] - 1 if i + 1 < len(self.clause_cuts) else self.end
         return lo, hi
-
-    @staticmethod
-    def before(hits: list[_Hit], pos: int, lo: int) -> Iterable[_Hit]:
-        """Hits ending at or before `pos` and starting at or after `lo`, nearest first."""
-        i = bisect.bisect_right([h.end for h in hits], pos)
-        for h in reversed(hits[:i]):
-            if h.start < lo:
-                return
-            yield h
 
     def words(self, a: int, b: int) -> int:
         return len(_WORD.findall(self.text, a, b)) if b > a else 0
@@ -475,13 +507,12 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
 
 def _party_near(ctx: _Context, num: _Number, lo: int, hi: int) -> bool:
     window = ctx.r.party_window
-    for h in ctx.party:
-        if h.start < lo or h.end > hi:
-            continue
-        if h.end <= num.mention.start and ctx.words(h.end, num.mention.start) <= window:
+    for h in ctx.before(ctx.party, num.mention.start, max(lo, num.mention.start - _REACH)):
+        if ctx.words(h.end, num.mention.start) <= window:
             return True
-        if h.start >= num.phrase_end and ctx.words(num.phrase_end, h.start) <= window:
-            return True
+        break
+    for h in ctx.after(ctx.party, num.phrase_end, min(hi, num.phrase_end + _REACH)):
+        return ctx.words(num.phrase_end, h.start) <= window
     return False
 
 
@@ -492,7 +523,7 @@ def _reach_start(ctx: _Context, nums: list[_Number], i: int, lo: int) -> int:
     start = nums[i].mention.start
     for j in range(i - 1, -1, -1):
         other = nums[j]
-        if other.mention.end <= lo:
+        if other.mention.end <= max(lo, nums[i].mention.start - _REACH):
             break
         if not other.counted:
             continue
@@ -507,16 +538,19 @@ def _reach_start(ctx: _Context, nums: list[_Number], i: int, lo: int) -> int:
 def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None) -> str:
     lo, _ = ctx.clause(pos)
     for bound in (lo, ctx.start):
-        for h in _Context.before(ctx.status, pos, bound):
+        for h in ctx.before(ctx.status, pos, bound):
             return ctx.r.status_of.get(h.key, "achieved")
     return default or inherited or "achieved"
 
 
 def _period(ctx: _Context, pos: int) -> str | None:
-    before = [h for h in ctx.periods if h.end <= pos]
-    if before:
-        return before[-1].key
+    for h in ctx.before(ctx.periods, pos, ctx.start):
+        return h.key
     return ctx.periods[0].key if ctx.periods else None
+
+
+def _negated(r: Rules, text: str, pos: int) -> bool:
+    return bool(numbers.ends_with(preceding_tokens(text, pos, 24), r.negations))
 
 
 def _count_fact(ctx: _Context, nums: list[_Number], i: int, inherited: str | None) -> Fact | None:
@@ -527,7 +561,8 @@ def _count_fact(ctx: _Context, nums: list[_Number], i: int, inherited: str | Non
         return None
     if m.value <= 0 or m.value != int(m.value) or (m.value_max is not None and m.value_max != int(m.value_max)):
         return None
-    if numbers.ends_with(preceding_tokens(text, m.start), r.not_after):
+    before = preceding_tokens(text, m.start)
+    if numbers.ends_with(before, r.not_after) > numbers.ends_with(before, r.not_after_except):
         return None
     lo, hi = ctx.clause(m.start)
     party = _party_near(ctx, num, lo, hi)
@@ -540,18 +575,24 @@ def _count_fact(ctx: _Context, nums: list[_Number], i: int, inherited: str | Non
     # (distance, order, pattern, quote start, quote end)
     candidates: list[tuple[int, int, CountPattern, int, int, bool]] = []
     after = r.after.match(text, num.phrase_end, min(hi, num.phrase_end + 160))
+    if after and _negated(r, text, after.start("p")):
+        after = None
     if after:
         for p in r.after_of.get(_key(after.group("p")), ()):
             if allowed(p):
                 candidates.append((-1, p.order, p, m.start, after.end(), True))
     reach = max(_reach_start(ctx, nums, i, lo), m.start - _REACH)
     blocked: set[str] = set()
-    for h in _Context.before(ctx.triggers, m.start, reach):
+    for h in ctx.before(ctx.triggers, m.start, reach):
         gap = ctx.words(h.end, m.start)
         blocked |= r.not_between_of.get(h.key, frozenset())
+        if _negated(r, text, h.start):
+            continue
         for p in r.trigger_of.get(h.key, ()):
             if allowed(p) and gap <= p.max_gap and p.id not in blocked:
-                candidates.append((gap, p.order, p, h.start, num.phrase_end, True))
+                # the quote starts at the trigger when it is close; else at the number
+                q_start = h.start if gap <= _QUOTE_GAP else m.start
+                candidates.append((gap, p.order, p, q_start, num.phrase_end, True))
     if not candidates:
         for p in r.counts:
             if p.optional_trigger and allowed(p):
@@ -573,7 +614,7 @@ def _count_fact(ctx: _Context, nums: list[_Number], i: int, inherited: str | Non
         status=_status(ctx, m.start, None, inherited),
         subject=num.noun,
         period=_period(ctx, m.start),
-        sentence=text[ctx.start : ctx.end],
+        sentence=ctx.sentence,
         confidence=round(p.confidence * (1.0 if triggered else 0.85), 3),
     )
 
@@ -587,42 +628,46 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
     flow: Flow | None = None
     cue_start = m.start
     flow_name: str | None = None
-    for h in _Context.before(ctx.money, m.start, reach):
-        kind, payload = r.money_kind.get(h.key, ("neutral", None))
+    for h in ctx.before(ctx.money, m.start, reach):  # the nearest cue says whose money it is
+        kind = r.money_kind.get(h.key, ("neutral", None))[0]
         if kind == "not_union" and ctx.words(h.end, m.start) <= r.not_union_window:
             return None
-    if any(r.money_kind.get(h.key, ("",))[0] == "misuse" for h in _Context.before(ctx.money, m.start, ctx.start)):
+        if kind in ("flow", "deferred", "misuse"):
+            break
+    if ctx.misuse_before(m.start):
         flow, flow_name = r.misuse, r.misuse.flow
     else:
-        for h in _Context.before(ctx.money, m.start, reach):
+        for h in ctx.before(ctx.money, m.start, reach):
             kind, payload = r.money_kind.get(h.key, ("neutral", None))
             gap = ctx.words(h.end, m.start)
             if kind == "flow":
-                if gap <= r.money_max_gap:
+                # a per-unit amount ("…, mỗi nhà 50 triệu đồng") details something given earlier in the clause
+                if gap <= r.money_max_gap or m.per_unit:
                     flow, flow_name, cue_start = payload, payload.flow, h.start
                 break
             if kind == "deferred" and gap <= r.deferred_max_gap:
                 cue_start = h.start
-                for h2 in _Context.before(ctx.money, h.start, lo):
+                for h2 in ctx.before(ctx.money, h.start, max(lo, h.start - 2 * _REACH)):
                     k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
                     if k2 == "flow":
                         flow, flow_name = p2, p2.flow
                         break
                 if flow is None:
-                    for h2 in ctx.money:
-                        if m.end <= h2.start <= hi and ctx.words(m.end, h2.start) <= r.deferred_max_gap:
-                            k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
-                            if k2 == "flow":
-                                flow, flow_name = p2, p2.flow
-                                break
+                    for h2 in ctx.after(ctx.money, m.end, min(hi, m.end + _REACH)):
+                        if ctx.words(m.end, h2.start) > r.deferred_max_gap:
+                            break
+                        k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
+                        if k2 == "flow":
+                            flow, flow_name = p2, p2.flow
+                            break
                 if flow is None:
-                    flow_name = str(payload)
+                    flow_name = payload
                 break
         if flow_name is None:
             # an amount listed right after another money fact takes its flow
             for j in range(i - 1, -1, -1):
                 prev = facts_so_far.get(j)
-                if nums[j].mention.end <= lo:
+                if nums[j].mention.end <= max(lo, m.start - _REACH):
                     break
                 if prev is not None and prev.type == "money":
                     if ctx.words(nums[j].mention.end, m.start) <= r.list_max_gap:
@@ -650,7 +695,7 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
         flow=flow_name,
         per_unit=m.per_unit,
         period=_period(ctx, m.start),
-        sentence=text[ctx.start : ctx.end],
+        sentence=ctx.sentence,
         confidence=confidence,
     )
 

@@ -796,11 +796,13 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
         if plain_year and (joined or not _NOUN_AFTER.match(text, a.num_end, a.num_end + 3)):
             i += 2 if joined and nxt is not None and _is_year(text, nxt) else 1
             continue
-        if joined and nxt is not None and not a.currency and not a.percent:
+        # a range's lower bound may repeat the unit ("từ 500.000 đồng đến 2 triệu đồng"), not add one
+        same_units = nxt is not None and (nxt.currency or not a.currency) and (nxt.percent or not a.percent)
+        if joined and nxt is not None and same_units:
             if _skip_range_date(text, a, nxt):
                 i += 2
                 continue
-            low = a.value if a.scaled else a.value * nxt.scale
+            low = a.value if a.scaled or a.currency or a.percent else a.value * nxt.scale
             if nxt.value > low:
                 opener = a.at_end.get("opener", 0)
                 if opener:

@@ -1,0 +1,326 @@
+"""Vietnamese numbers: reading numerals, finding quantities in text, writing numbers back."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extract import numbers, patterns
+from extract.numbers import NumberMention, find_numbers, format_number, parse_number
+from extract.patterns import PatternError
+
+# --------------------------------------------------------------------------------------------
+# Reading one numeral or number expression
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # dots group thousands, a comma is the decimal mark
+        ("5.518", 5518),
+        ("62.609", 62609),
+        ("1.500", 1500),
+        ("1.500.000", 1_500_000),
+        ("1,6", 1.6),
+        ("72,2", 72.2),
+        ("331,3", 331.3),
+        ("1.234,5", 1234.5),
+        # English style where it is not ambiguous
+        ("1,500,000", 1_500_000),
+        ("1,234.5", 1234.5),
+        ("2.5", 2.5),  # one digit after a single dot: a decimal point
+        ("2.50", 2.5),
+        ("1234.567", 1234.567),  # four digits before the dot cannot be a thousands group
+        ("1,500", 1.5),  # a single comma is always the decimal mark
+        # leading zeros
+        ("08", 8),
+        ("05", 5),
+        ("0,5", 0.5),
+        # scale words and compounds
+        ("1,3 tỉ", 1_300_000_000),
+        ("1,6 tỷ đồng", 1_600_000_000),
+        ("3 tỷ 640 triệu đồng", 3_640_000_000),
+        ("62.609 triệu đồng", 62_609_000_000),
+        ("39 nghìn", 39_000),
+        ("10 ngàn", 10_000),
+        ("2 nghìn tỷ", 2_000_000_000_000),
+        ("2.5 triệu", 2_500_000),
+        ("250,5 triệu đồng", 250_500_000),
+        ("1 triệu 200 nghìn", 1_200_000),
+        # words
+        ("hai", 2),
+        ("mười", 10),
+        ("mười lăm", 15),
+        ("hai mươi lăm", 25),
+        ("hai mươi mốt", 21),
+        ("hai mươi tư", 24),
+        ("một trăm", 100),
+        ("một trăm linh năm", 105),
+        ("ba trăm hai mươi", 320),
+        ("năm trăm nghìn đồng", 500_000),
+        ("hai chục", 20),
+        # not one number
+        ("", None),
+        ("abc", None),
+        ("12.5.2017", None),
+        ("1.2.3", None),
+        ("1..2", None),
+        ("5 - 6", None),
+        ("trên 5", None),
+        ("năm", None),
+        ("một", None),
+        ("12/6/2021", None),
+    ],
+)
+def test_parse_number(text: str, expected: float | None) -> None:
+    got = parse_number(text)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (5518, "5.518"),
+        (5518.0, "5.518"),
+        (1.6, "1,6"),
+        (1234.5, "1.234,5"),
+        (1_500_000, "1.500.000"),
+        (0, "0"),
+        (8, "8"),
+        (0.001, "0,001"),
+        (-3, "-3"),
+        (-1234.25, "-1.234,25"),
+        (1e16, "10.000.000.000.000.000"),
+    ],
+)
+def test_format_number(value: float, expected: str) -> None:
+    assert format_number(value) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Finding quantities in text: the examples of patterns/numbers.yaml
+
+
+def _yaml_examples() -> list:
+    examples = numbers.grammar().examples
+    return [pytest.param(text, expected, id=f"numbers.yaml:{line}") for text, expected, line in examples]
+
+
+@pytest.mark.parametrize(("text", "expected"), _yaml_examples())
+def test_pattern_file_examples(text: str, expected: tuple[dict, ...]) -> None:
+    got = find_numbers(text)
+    assert len(got) == len(expected), got
+    for mention, want in zip(got, expected, strict=True):
+        for key, value in want.items():
+            if key in ("value", "value_max") and value is not None:
+                assert getattr(mention, key) == pytest.approx(value), (key, mention)
+            else:
+                assert getattr(mention, key) == value, (key, mention)
+
+
+@pytest.mark.parametrize(
+    ("text", "raws"),
+    [
+        # the span covers the qualifier, the number, its scale, currency and per-unit suffix
+        ("tổng trị giá trên 1,6 tỷ đồng.", ["trên 1,6 tỷ đồng"]),
+        ("trị giá 200-500 ngàn đồng/suất cho", ["200-500 ngàn đồng/suất"]),
+        ("hỗ trợ từ 3 đến 5 triệu đồng mỗi người", ["từ 3 đến 5 triệu đồng"]),
+        ("ước đạt 40 tỷ đồng", ["ước đạt 40 tỷ đồng"]),
+        ("kết nạp 5.518 đoàn viên", ["5.518"]),
+        ("500.000đ/suất", ["500.000đ/suất"]),
+        ("72,2% doanh nghiệp", ["72,2%"]),
+    ],
+)
+def test_spans(text: str, raws: list[str]) -> None:
+    got = find_numbers(text)
+    assert [m.raw for m in got] == raws
+    assert all(text[m.start : m.end] == m.raw for m in got)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "per_unit"),
+    [
+        ("500 nghìn đồng/suất", 500_000, True),
+        ("500.000 đồng/suất", 500_000, True),
+        ("mỗi suất 500.000 đồng", 500_000, True),
+        ("mỗi suất trị giá 500.000 đồng", 500_000, True),
+        ("2 triệu đồng/người/tháng", 2_000_000, True),
+        ("200 triệu đồng mỗi căn", 200_000_000, True),
+        ("4-5 triệu đồng/ m2", 4_000_000, True),
+        ("tổng số tiền 500.000 đồng", 500_000, False),
+        ("trao 200 suất quà, tổng trị giá 100 triệu đồng", 100_000_000, False),
+    ],
+)
+def test_per_unit(text: str, value: float, per_unit: bool) -> None:
+    money = [m for m in find_numbers(text) if m.unit == "VND"]
+    assert len(money) == 1
+    assert money[0].value == value
+    assert money[0].per_unit is per_unit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nghị quyết số 02-NQ/TW",
+        "Quyết định số 666/QĐ-LĐLĐ",
+        "Kế hoạch số 140/KH-LĐLĐ ngày 27/8/2021",
+        "văn bản số 85/HD-TLĐ",
+        "Chỉ thị 03, 05 của Bộ Chính trị",
+        "quyết định 655, ngày 12/5/2017",
+        "Sáng 18-6",
+        "ngày 9-7",
+        "Ngày 7.2,",
+        "tháng 10.2018",
+        "từ 01/7/2017, hoàn thành trước 31/12/2017",
+        "năm 2021",
+        "nhiệm kỳ 2018-2023",
+        "giai đoạn 2017 - 2022",
+        "Tết sum vầy 2019.",
+        "lúc 10:17",
+        "9h30",
+        "0912 345 678",
+        "(024) 3822 1234",
+        "0912.345.678",
+        "lần thứ 9",
+        "Thứ 2, cần tăng cường",
+        "cách mạng công nghiệp lần thứ tư",
+        "Nguyễn Xuân Mười",
+        "Một là, đổi mới",
+        "một số doanh nghiệp",
+        "hàng nghìn suất quà",
+    ],
+)
+def test_not_quantities(text: str) -> None:
+    assert find_numbers(text) == []
+
+
+def test_percentages_are_not_counts() -> None:
+    got = find_numbers("Kết quả, có 86% doanh nghiệp xây dựng quy chế; 92% doanh nghiệp tổ chức đối thoại")
+    assert [(m.value, m.unit) for m in got] == [(86, "%"), (92, "%")]
+
+
+def test_the_same_words_in_old_tone_marks() -> None:
+    assert [m.qualifier for m in find_numbers("xấp xỉ 5 tỷ đồng và hơn 3 tỉ đồng")] == ["approx", "over"]
+    assert find_numbers("kế hoạch 5 năm, khoá 12") == []
+
+
+# --------------------------------------------------------------------------------------------
+# Properties
+
+
+@given(st.text())
+@settings(max_examples=400, deadline=None)
+def test_parse_number_never_raises(text: str) -> None:
+    got = parse_number(text)
+    assert got is None or math.isfinite(got)
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_format_then_parse_integers(n: int) -> None:
+    assert parse_number(format_number(n)) == n
+    assert parse_number(format_number(float(n))) == float(n)
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12), st.integers(min_value=1, max_value=3))
+def test_format_then_parse_decimals(n: int, places: int) -> None:
+    x = n / 10**places
+    assert parse_number(format_number(x)) == x
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_format_then_parse_any_float(x: float) -> None:
+    assert parse_number(format_number(x)) == x
+
+
+_PIECES = st.sampled_from(
+    ["1", "2.5", "5.518", "1,6", "08", "/", "-", " - ", ".", ",", "%", " ", "\n", "tỷ", "triệu", "nghìn", "đồng", "đ",
+     "trên", "hơn", "gần", "khoảng", "từ", "đến", "trở lên", "năm", "hai", "mươi", "lăm", "một", "trăm", "ngày",
+     "Nghị quyết số", "suất", "mỗi", "2021", "đoàn viên", "(", ")", "“", "”"]
+)  # fmt: skip
+
+
+@given(st.one_of(st.text(), st.lists(_PIECES, max_size=40).map("".join)))
+@settings(max_examples=400, deadline=None)
+def test_find_numbers_never_raises_and_spans_are_in_the_text(text: str) -> None:
+    got = find_numbers(text)
+    assert all(isinstance(m, NumberMention) for m in got)
+    for m in got:
+        assert 0 <= m.start < m.end <= len(text)
+        assert text[m.start : m.end] == m.raw
+        assert math.isfinite(m.value)
+        assert m.qualifier in numbers.QUALIFIERS
+        assert m.unit in (None, "VND", "%")
+        if m.value_max is not None:
+            assert m.value_max > m.value and m.qualifier == "range"
+    assert [m.start for m in got] == sorted(m.start for m in got)
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile input: linear time
+
+
+def _seconds(text: str) -> float:
+    start = time.perf_counter()
+    find_numbers(text)
+    return time.perf_counter() - start
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["1.2,3/4-", "hơn 5 triệu đồng ", "1", "1.", "hai ", "ngày 20-7 ", "từ 3 đến 5 triệu, "],
+)
+def test_hostile_input_is_linear(unit: str) -> None:
+    small = unit * (50_000 // len(unit))
+    large = unit * (200_000 // len(unit))
+    t_small, t_large = _seconds(small), _seconds(large)
+    # four times the text may take at most about four times as long (plus noise), never quadratic
+    assert t_large < 8 * t_small + 0.5, (t_small, t_large)
+
+
+def test_a_megabyte_of_digits_and_marks_finishes_quickly() -> None:
+    assert _seconds("1.2,3/4-" * 131_072) < 30
+    assert _seconds("hơn 5 triệu đồng " * 100_000) < 60
+
+
+# --------------------------------------------------------------------------------------------
+# A malformed pattern file stops with file and line
+
+
+@pytest.fixture
+def pattern_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = tmp_path / "patterns"
+    shutil.copytree(patterns.patterns_dir(), folder)
+    monkeypatch.setenv(patterns.PATTERNS_ENV, str(folder))
+    patterns.load.cache_clear()
+    numbers.grammar.cache_clear()
+    yield folder / "numbers.yaml"
+    patterns.load.cache_clear()
+    numbers.grammar.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  - id: billion\n", "  - id: billion\n    colour: red\n", "unknown key 'colour'"),
+        ("    value: 1000000000\n", "    value: lots\n", "scale value must be a number"),
+        ("  - qualifier: approx\n", "  - qualifier: roughly\n", "unknown qualifier 'roughly'"),
+        ("money_cue_window: 3\n", "money_cue_window: three\n", "must be a whole number"),
+    ],
+)
+def test_bad_pattern_file_names_file_and_line(pattern_copy: Path, old: str, new: str, message: str) -> None:
+    text = pattern_copy.read_text(encoding="utf-8")
+    assert old in text
+    pattern_copy.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PatternError) as info:
+        numbers.grammar()
+    assert "numbers.yaml, line " in str(info.value)
+    assert message in str(info.value)
