@@ -325,6 +325,27 @@ def review_mark(
     console.print(f"{record['verdict']}: {record['id']} ({record['source']})")
 
 
+@review_app.command("import")
+def review_import(
+    out: Annotated[Path, typer.Argument(help="The output folder the verdicts are about.")],
+    verdicts: Annotated[Path, typer.Argument(help="verdicts.jsonl, as the review page downloads it.")],
+    reviewer: Annotated[str | None, typer.Option(help="Who reviewed, where a line does not say.")] = None,
+) -> None:
+    """Record the verdicts made on the review page (downloaded as verdicts.jsonl) in OUT/review.jsonl."""
+    from extract import review
+
+    try:
+        summary = review.import_verdicts(out, verdicts, reviewer=reviewer)
+    except OSError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"{summary.recorded} verdicts recorded in {review.review_path(out)}")
+    for message in summary.errors[:20]:
+        console.print(f"  [red]refused[/] {message}")
+    if summary.errors:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     # Worker processes and BLAS threads: one thread each, the parallelism is ours.
     os.environ.setdefault("OMP_NUM_THREADS", "1")

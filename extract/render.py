@@ -335,8 +335,56 @@ def _without_text(row: Mapping[str, Any], kind: str) -> str:
     return f'<div class="vf-sentence">{highlight(sentence, marks)}</div>'
 
 
-def fact_card(row: Mapping[str, Any], text: str | None, marks: Sequence[Mark] = (), *, index: int | None = None) -> str:
-    """A fact with its value, attributes and article, highlighted in its sentence and paragraph."""
+def _select(name: str, options: Sequence[str], current: str) -> str:
+    opts = "".join(
+        f'<option value="{esc(o)}"{" selected" if o == current else ""}>{esc(o) or "—"}</option>' for o in options
+    )
+    return f'<label>{esc(name)} <select name="{esc(name)}" data-orig="{esc(current)}">{opts}</select></label>'
+
+
+def _plain_number(value: Any) -> str:
+    """A number as JavaScript's Number() reads it back: 1600000000, 1.6."""
+    if _text(value) == "":
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() and abs(number) < 1e18 else repr(number)
+
+
+def _actions(item_id: Any, doc_id: Any, fact: Mapping[str, Any] | None) -> str:
+    """Verdict buttons (and, for a fact, the fields to correct) that the page's script records."""
+    fix = ""
+    if fact is not None:
+        value = _plain_number(fact.get("value"))
+        kind = _text(fact.get("type"))
+        fix = (
+            '<details class="vf-fix"><summary>Sửa (corrected)</summary>'
+            f'<label>value <input name="value" value="{esc(value)}" data-orig="{esc(value)}" size="16"></label>'
+            f'<label>type <input name="type" value="{esc(kind)}" data-orig="{esc(kind)}" size="18"></label>'
+            + _select("qualifier", tuple(QUALIFIER_SIGNS), _text(fact.get("qualifier")) or "exact")
+            + _select("status", ("achieved", "target"), _text(fact.get("status")) or "achieved")
+            + _select("flow", ("", *FLOW_LABELS), _text(fact.get("flow")))
+            + '<button type="button" data-v="corrected">Lưu sửa</button></details>'
+        )
+    return (
+        f'<div class="vf-actions" data-id="{esc(item_id)}" data-doc="{esc(doc_id)}">'
+        '<button type="button" data-v="correct">Đúng</button>'
+        '<button type="button" data-v="wrong">Sai</button>'
+        f'{fix}<button type="button" data-v="reset" title="bỏ đánh giá">↺</button>'
+        '<span class="vf-mark"></span></div>'
+    )
+
+
+def fact_card(
+    row: Mapping[str, Any],
+    text: str | None,
+    marks: Sequence[Mark] = (),
+    *,
+    index: int | None = None,
+    actions: bool = False,
+) -> str:
+    """A fact with its value, attributes and article, highlighted in its sentence and paragraph.
+
+    With `actions`, buttons to record a verdict (the review page's script keeps them)."""
     kind = _text(row.get("type")) or "?"
     confidence = row.get("confidence")
     conf = "" if _text(confidence) == "" else f'<span class="vf-conf">độ tin cậy {float(confidence):.2f}</span>'
@@ -356,7 +404,8 @@ def fact_card(row: Mapping[str, Any], text: str | None, marks: Sequence[Mark] = 
         f'<span class="vf-attr">{esc(_attrs(row))}</span>{conf}'
         f'<code class="vf-id">{esc(row.get("fact_id"))}</code>'
         f'<code class="vf-id">{esc(row.get("pattern"))}</code>{_verdict_badge(row)}'
-        f'</header><div class="vf-meta">{_meta_line(row)}</div>{body}</article>'
+        f'</header><div class="vf-meta">{_meta_line(row)}</div>{body}'
+        f"{_actions(row.get('fact_id'), row.get('doc_id'), row) if actions else ''}</article>"
     )
 
 
@@ -367,7 +416,12 @@ def citation_label(row: Mapping[str, Any]) -> str:
 
 
 def citation_card(
-    row: Mapping[str, Any], text: str | None, marks: Sequence[Mark] = (), *, index: int | None = None
+    row: Mapping[str, Any],
+    text: str | None,
+    marks: Sequence[Mark] = (),
+    *,
+    index: int | None = None,
+    actions: bool = False,
 ) -> str:
     """A cited document with its number, symbol, date and issuer, highlighted in its sentence."""
     details = [f"{k}: {_text(row.get(k))}" for k in ("symbol", "date", "issuer", "mentions") if _text(row.get(k))]
@@ -385,7 +439,8 @@ def citation_card(
         f'<strong class="vf-value">{esc(citation_label(row))}</strong>'
         f'<span class="vf-attr">{esc(" · ".join(details))}</span>'
         f'<code class="vf-id">{esc(row.get("citation_id"))}</code>{_verdict_badge(row)}'
-        f'</header><div class="vf-meta">{_meta_line(row)}</div>{body}</article>'
+        f'</header><div class="vf-meta">{_meta_line(row)}</div>{body}'
+        f"{_actions(row.get('citation_id'), row.get('doc_id'), None) if actions else ''}</article>"
     )
 
 
@@ -404,7 +459,7 @@ _PAGE_JS = r"""
   var cards = document.querySelectorAll("article.vf-card[data-i]");
   var type = document.getElementById("vf-type"), province = document.getElementById("vf-province");
   var minConf = document.getElementById("vf-conf"), search = document.getElementById("vf-search");
-  var count = document.getElementById("vf-count");
+  var count = document.getElementById("vf-count"), todo = document.getElementById("vf-todo");
   function fold(s) {
     return s.normalize("NFD").replace(/\p{M}/gu, "").replace(/\u0111/g, "d").replace(/\u0110/g, "D")
       .toLowerCase();
@@ -416,7 +471,7 @@ _PAGE_JS = r"""
     for (var k = 0; k < cards.length; k++) {
       var d = data[Number(cards[k].getAttribute("data-i"))];
       var ok = (!t || d.t === t) && (!p || d.p === p) && (d.c === null || d.c >= c) &&
-               (!q || d.s.indexOf(q) >= 0);
+               (!q || d.s.indexOf(q) >= 0) && (!todo.checked || !cards[k].hasAttribute("data-verdict"));
       cards[k].hidden = !ok;
       if (ok) { shown++; }
     }
@@ -438,7 +493,76 @@ _PAGE_JS = r"""
     if (search.value.trim()) { params.set("q", search.value.trim()); }
     try { history.replaceState(null, "", "#" + params.toString()); } catch (e) { /* file: URLs may refuse */ }
   }
-  [type, province, minConf, search].forEach(function (el) {
+  // Verdicts: kept in this browser (localStorage) until downloaded as JSON lines for `vnfacts review import`.
+  var storeKey = "vnfacts-review:" + document.getElementById("vf-data").getAttribute("data-key");
+  var verdicts = {};
+  try { verdicts = JSON.parse(localStorage.getItem(storeKey) || "{}") || {}; } catch (e) { verdicts = {}; }
+  var reviewer = document.getElementById("vf-reviewer");
+  try { reviewer.value = localStorage.getItem("vnfacts-reviewer") || ""; } catch (e) { /* no storage */ }
+  reviewer.addEventListener("change", function () {
+    try { localStorage.setItem("vnfacts-reviewer", reviewer.value); } catch (e) { /* no storage */ }
+  });
+  function save() {
+    try { localStorage.setItem(storeKey, JSON.stringify(verdicts)); } catch (e) { /* no storage */ }
+    document.getElementById("vf-done").textContent = String(Object.keys(verdicts).length);
+  }
+  function show(box) {
+    var v = verdicts[box.getAttribute("data-id")];
+    var card = box.closest("article");
+    var mark = box.querySelector(".vf-mark");
+    if (!v || v.verdict === "reset") {
+      card.removeAttribute("data-verdict");
+      mark.textContent = v ? "bỏ đánh giá" : "";
+      return;
+    }
+    card.setAttribute("data-verdict", v.verdict);
+    mark.textContent = v.verdict + (v.corrections ? " " + JSON.stringify(v.corrections) : "");
+  }
+  function corrections(box) {
+    var changed = {}, fields = box.querySelectorAll("input[name], select[name]");
+    for (var k = 0; k < fields.length; k++) {
+      var f = fields[k];
+      if (f.value === f.getAttribute("data-orig")) { continue; }
+      if (f.name === "value") {
+        var n = Number(f.value.replace(/\s/g, "").replace(",", "."));
+        if (!f.value.trim() || !isFinite(n)) { return "value: không phải số"; }
+        changed.value = n;
+      } else {
+        changed[f.name] = f.value === "" ? null : f.value;
+      }
+    }
+    return Object.keys(changed).length ? changed : "không có gì thay đổi";
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-v]");
+    if (!button) { return; }
+    var box = button.closest(".vf-actions"), verdict = button.getAttribute("data-v");
+    var record = {id: box.getAttribute("data-id"), doc_id: box.getAttribute("data-doc"), verdict: verdict,
+                  corrections: null, reviewer: reviewer.value || null, at: new Date().toISOString()};
+    if (verdict === "corrected") {
+      var c = corrections(box);
+      if (typeof c === "string") { box.querySelector(".vf-mark").textContent = c; return; }
+      record.corrections = c;
+    }
+    verdicts[record.id] = record;
+    save();
+    show(box);
+    apply();
+  });
+  document.getElementById("vf-download").addEventListener("click", function () {
+    var lines = Object.keys(verdicts).map(function (k) { return JSON.stringify(verdicts[k]); });
+    var blob = new Blob([lines.join("\n") + (lines.length ? "\n" : "")], {type: "application/x-ndjson"});
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "verdicts.jsonl";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
+  var boxes = document.querySelectorAll(".vf-actions");
+  for (var b = 0; b < boxes.length; b++) { show(boxes[b]); }
+  save();
+  [type, province, minConf, search, todo].forEach(function (el) {
     el.addEventListener("input", function () { apply(); toHash(); });
     el.addEventListener("change", function () { apply(); toHash(); });
   });
@@ -475,16 +599,21 @@ def review_page(
     index: list[dict[str, Any]] = []
     for row in facts:
         doc = _text(row.get("doc_id"))
-        cards.append(fact_card(row, texts.get(doc), marks_by_doc.get(doc, ()), index=len(index)))
+        cards.append(fact_card(row, texts.get(doc), marks_by_doc.get(doc, ()), index=len(index), actions=True))
         index.append(_index_entry(row, _text(row.get("type")), row.get("confidence")))
     n_facts = len(cards)
     for row in citations:
         doc = _text(row.get("doc_id"))
-        cards.append(citation_card(row, texts.get(doc), marks_by_doc.get(doc, ()), index=len(index)))
+        cards.append(citation_card(row, texts.get(doc), marks_by_doc.get(doc, ()), index=len(index), actions=True))
         index.append(_index_entry(row, "citation", None))
     types = sorted({e["t"] for e in index} - {"citation"}) + (["citation"] if citations else [])
     provinces = sorted({e["p"] for e in index})
     digest = base64.b64encode(hashlib.sha256(_PAGE_JS.encode("utf-8")).digest()).decode("ascii")
+    # Verdicts made on this page are kept in the browser under a key of this output's items.
+    ids = "\n".join(
+        sorted(_text(r.get("fact_id")) for r in facts) + sorted(_text(r.get("citation_id")) for r in citations)
+    )
+    store_key = hashlib.sha256(f"{title}\n{ids}".encode()).hexdigest()[:16]
     total = total_facts if total_facts is not None else n_facts
     shown_note = (
         f"{n_facts} sự kiện (facts) có độ tin cậy thấp nhất trong {total}"
@@ -503,6 +632,13 @@ body{{margin:0 auto;max-width:70em;padding:1em;font-family:"DejaVu Sans","Noto S
 .vf-filters{{position:sticky;top:0;background:#f6f8fa;padding:.5em 0;display:flex;flex-wrap:wrap;gap:.8em;
   align-items:center;border-bottom:1px solid #d0d7de;z-index:1}}
 .vf-filters label{{font-size:.9em}}
+.vf-tools{{position:static;border-bottom:none}}
+.vf-actions{{margin-top:.4em;display:flex;flex-wrap:wrap;gap:.4em;align-items:center;font-size:.9em}}
+.vf-fix label{{margin-right:.5em}}
+.vf-mark{{font-weight:bold}}
+article[data-verdict="correct"]{{border-left:6px solid #1a7f37}}
+article[data-verdict="wrong"]{{border-left:6px solid #cf222e}}
+article[data-verdict="corrected"]{{border-left:6px solid #9a6700}}
 [hidden]{{display:none!important}}
 {CSS}
 </style></head>
@@ -516,12 +652,19 @@ body{{margin:0 auto;max-width:70em;padding:1em;font-family:"DejaVu Sans","Noto S
 <label>Độ tin cậy ≥
  <input id="vf-conf" type="number" min="0" max="1" step="0.05" value="0" style="width:5em"></label>
 <label>Tìm <input id="vf-search" type="search" placeholder="từ khoá, nguồn…"></label>
+<label><input id="vf-todo" type="checkbox"> chưa duyệt</label>
 <span>Hiển thị <b id="vf-count">{len(index)}</b> / {len(index)}</span>
 </form>
+<div class="vf-filters vf-tools">
+<label>Người duyệt <input id="vf-reviewer" size="14"></label>
+<span>Đã đánh giá trên trang này: <b id="vf-done">0</b></span>
+<button type="button" id="vf-download">Tải verdicts.jsonl</button>
+<span class="vf-help">rồi: <code>vnfacts review import OUT verdicts.jsonl</code></span>
+</div>
 <main>
 {"".join(cards)}
 </main>
-<script type="application/json" id="vf-data">{script_json(index)}</script>
+<script type="application/json" id="vf-data" data-key="{store_key}">{script_json(index)}</script>
 <script>{_PAGE_JS}</script>
 </body></html>
 """

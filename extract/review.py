@@ -1130,3 +1130,42 @@ def _fact_widget(out: Path, row: dict[str, Any], text: str | None, marks: Any, r
     save.on_click(on_save)
     fields_box = widgets.HBox([value, type_, qualifier, status_w, flow], layout=widgets.Layout(flex_flow="row wrap"))
     return widgets.VBox([card, widgets.HBox([correct, wrong, save, status]), fields_box])
+
+
+@dataclass
+class ImportSummary:
+    recorded: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def import_verdicts(out: Path, path: Path, *, reviewer: str | None = None) -> ImportSummary:
+    """Record the verdicts of a JSON-lines file (as the review page downloads them) in OUT/review.jsonl.
+
+    Each line goes through `record_verdict`, so it is checked like one made in the notebook; a line that
+    fails is reported and the others are still recorded.
+    """
+    out = Path(out)
+    summary = ImportSummary()
+    with open(path, encoding="utf-8-sig") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                    raise ValueError("a verdict needs an id")
+                record_verdict(
+                    out,
+                    record["id"],
+                    str(record.get("verdict")),
+                    record.get("corrections") or None,
+                    record.get("reviewer") or reviewer,
+                    doc_id=record.get("doc_id") if isinstance(record.get("doc_id"), str) else None,
+                    note=f"imported from {Path(path).name}",
+                )
+            except (ValueError, KeyError, TypeError) as exc:
+                message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+                summary.errors.append(f"{path}, line {n}: {message}")
+            else:
+                summary.recorded += 1
+    return summary

@@ -609,7 +609,7 @@ def test_review_page_escapes_hostile_input(tmp_path: Path) -> None:
     assert "\u202e" not in page and "<!-- chú thích" not in page
     assert "http://" not in page and "https://" not in page  # nothing external
     # the data the filters use is JSON that cannot end its script element
-    data = re.search(r'<script type="application/json" id="vf-data">(.*?)</script>', page, re.S)
+    data = re.search(r'<script type="application/json" id="vf-data"[^>]*>(.*?)</script>', page, re.S)
     assert data and "<" not in data.group(1) and "\u2028" not in data.group(1)
     assert [e["t"] for e in json.loads(data.group(1))] == ["gifts", "participants", "money"]
 
@@ -702,3 +702,92 @@ def test_a_long_paragraph_is_cut_around_the_fact_with_ellipses() -> None:
     paragraph = card.split("<details>")[1]
     assert '<div class="entities" style="line-height: 2.5; direction: ltr">… ' in paragraph and " …</div>" in paragraph
     assert paragraph.count("Câu dài.") < 400 and "Tiêu đề" not in card
+
+
+HARNESS = """<!DOCTYPE html><html><body><iframe id="f" src="review.html" style="width:1000px;height:800px"></iframe>
+<pre id="out">waiting</pre>
+<script>
+var IDS = %s;
+document.getElementById("f").addEventListener("load", function () {
+  var out = document.getElementById("out");
+  try {
+    var d = document.getElementById("f").contentDocument;
+    function box(id) { return d.querySelector('.vf-actions[data-id="' + id + '"]'); }
+    function click(id, v) { box(id).querySelector('button[data-v="' + v + '"]').click(); }
+    d.getElementById("vf-reviewer").value = "Lan";
+    click(IDS.A2, "correct");
+    click(IDS.B1, "wrong");
+    var fix = box(IDS.A1);
+    fix.querySelector('input[name="value"]').value = "1700000000";
+    fix.querySelector('select[name="qualifier"]').value = "approx";
+    click(IDS.A1, "corrected");
+    click(IDS.C1, "correct");
+    click(IDS.C1, "reset");
+    click(IDS.cit, "correct");
+    box(IDS.C1).querySelector('input[name="value"]').value = "mười tỷ";
+    click(IDS.C1, "corrected");
+    var key = Object.keys(localStorage).filter(function (k) { return k.indexOf("vnfacts-review:") === 0; })[0];
+    out.textContent = JSON.stringify({
+      stored: JSON.parse(localStorage.getItem(key)),
+      done: d.getElementById("vf-done").textContent,
+      marked: d.querySelectorAll("article[data-verdict]").length,
+      refused: box(IDS.C1).querySelector(".vf-mark").textContent
+    });
+  } catch (e) { out.textContent = "error: " + e; }
+});
+</script></body></html>"""
+
+
+@pytest.mark.skipif(
+    _chromium() is None, reason="needs Debian's chromium (apt-get install chromium) for a headless browser"
+)
+def test_verdicts_made_on_the_page_are_imported(small, tmp_path: Path) -> None:
+    """Click verdicts on the page (driven from a same-folder harness), download them, import them."""
+    out, ids = small
+    review.write_review_page(out, tmp_path / "review.html")
+    (tmp_path / "harness.html").write_text(HARNESS % json.dumps(ids), encoding="utf-8")
+    proc = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chrome'}",
+         "--allow-file-access-from-files", "--virtual-time-budget=3000", "--dump-dom",
+         (tmp_path / "harness.html").as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    found = re.search(r'<pre id="out">(.*?)</pre>', proc.stdout, re.S)
+    assert found, proc.stderr[-2000:]
+    import html as html_lib
+
+    result = json.loads(html_lib.unescape(found.group(1)))
+    assert (result["done"], result["marked"]) == ("5", 4)
+    assert result["refused"] == "value: không phải số"  # a bad value is not recorded
+    lines = "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in result["stored"].values())
+    (tmp_path / "verdicts.jsonl").write_text(lines, encoding="utf-8")
+    proc = vnfacts("review", "import", str(out), str(tmp_path / "verdicts.jsonl"))
+    assert "5 verdicts recorded" in " ".join(proc.stderr.split())
+    verdicts = review.load_review(out)
+    got = {k[1]: (v["verdict"], v["corrections"], v["reviewer"]) for k, v in verdicts.items()}
+    assert got == {
+        ids["A2"]: ("correct", None, "Lan"),
+        ids["B1"]: ("wrong", None, "Lan"),
+        ids["A1"]: ("corrected", {"value": 1_700_000_000, "qualifier": "approx"}, "Lan"),
+        ids["cit"]: ("correct", None, "Lan"),
+    }
+
+
+def test_import_refuses_bad_lines_and_keeps_the_rest(small, tmp_path: Path) -> None:
+    out, ids = small
+    lines = [
+        {"id": ids["A1"], "doc_id": ids["a"], "verdict": "correct"},
+        {"id": ids["B1"], "doc_id": ids["b"], "verdict": "corrected", "corrections": {"qualifier": "lots"}},
+        {"id": "nope-000", "verdict": "wrong"},
+        {"id": ids["C1"], "doc_id": ids["a"], "verdict": "wrong"},  # not that article's fact
+        "not an object",
+    ]
+    path = tmp_path / "verdicts.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n{torn", encoding="utf-8")
+    proc = vnfacts("review", "import", str(out), str(path), "--reviewer", "Minh", check=False)
+    text = " ".join(proc.stderr.split())
+    assert proc.returncode == 1 and "1 verdicts recorded" in text
+    assert "line 2: qualifier must be one of" in text and "line 3:" in text and "line 4:" in text
+    assert "line 5: a verdict needs an id" in text and "line 6:" in text
+    assert {k[1]: v["reviewer"] for k, v in review.load_review(out).items()} == {ids["A1"]: "Minh"}
