@@ -460,7 +460,12 @@ def grammar() -> Grammar:
 
     return Grammar(
         # atomic, bounded and anchored on both sides: one pass over any run of digits and marks
-        atom=regex.compile(r"(?<![\p{L}\p{N}_])(?<!\d[.,])(?>\d{1,30}(?:[.,]\d{1,30}){0,8})(?![.,]?\d)"),
+        atom=regex.compile(
+            r"(?<![\p{L}\p{N}_])(?<!\d[.,])(?:"
+            # thousands grouped by spaces ("10 000 đồng"), only before a word or a percent sign
+            r"(?P<spaced>(?>\d{1,3}(?:[ \u00a0\u202f]\d{3}){1,4}))(?![.,]?\d)(?=\s?[\p{L}%])"
+            r"|(?>\d{1,30}(?:[.,]\d{1,30}){0,8})(?![.,]?\d))"
+        ),
         scale=scale,
         scale_values=scale_values,
         compound=compound,
@@ -730,6 +735,7 @@ def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
 
 _DOC_LIST_GAP = regex.compile(r"\s*(?:,|và|;)\s*")
 _NON_SPACE = regex.compile(r"\S+")
+_SPACES = regex.compile(r"[ \u00a0\u202f]")
 _LAST_WORD = regex.compile(r"(\S)\S*\s+$")
 _NOUN_AFTER = regex.compile(r"\s+\p{Ll}")
 
@@ -763,7 +769,7 @@ def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
             continue
         if "phone" in at_end or "vague" in at_end:
             continue
-        value = _read_numeral(m.group(0))
+        value = _read_numeral(_SPACES.sub("", m.group(0)) if m.group("spaced") else m.group(0))
         if value is None:
             continue
         a = _Amount(start=start, end=end, num_end=end, value=value, toks=toks, at_end=at_end)
