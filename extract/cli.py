@@ -198,8 +198,9 @@ def report(
         bool, typer.Option("--review/--no-review", help="Apply the verdicts in OUT/review.jsonl, if any.")
     ] = True,
 ) -> None:
-    """Totals by province, year and type, most cited documents, facts per article: an Excel workbook,
-    PNG charts, a Markdown summary and a DuckDB file with SQL views."""
+    """Totals by province, year and type: an Excel workbook, PNG charts, a Markdown summary, DuckDB views.
+
+    Also the most cited documents and the facts per article. Targets and approximate values are kept apart."""
     from extract import report as rp
 
     if not out.is_dir():

@@ -32,9 +32,7 @@ STAGES = ("read", "normalise", "body", "metadata", "segment", "citations", "fact
 def vnfacts(*args: str, check: bool = True, **kw: Any) -> subprocess.CompletedProcess:
     proc = subprocess.run([*VNFACTS, *args], capture_output=True, text=True, cwd=ROOT, **kw)
     if check and proc.returncode != 0:
-        raise AssertionError(
-            f"vnfacts {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-        )
+        raise AssertionError(f"vnfacts {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
@@ -73,9 +71,7 @@ def fact(a: dict[str, Any], quote: str, type_: str, value: float, n: int, **kw: 
     }  # fmt: skip
 
 
-def citation(
-    a: dict[str, Any], quote: str, doc_type: str, number: str, symbol: str | None, **kw: Any
-) -> dict:
+def citation(a: dict[str, Any], quote: str, doc_type: str, number: str, symbol: str | None, **kw: Any) -> dict:
     start = a["text"].index(quote)
     return {
         "doc_id": a["doc_id"], "source": a["source"], "doc_type": doc_type, "number": number,
@@ -151,9 +147,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def seed_gold_output(out: Path) -> Path:
     """The seed articles with their gold facts and citations, as an output folder."""
-    return output_from_gold(
-        out, read_jsonl(SEED_GOLD), lambda r: (ROOT / r["file"]).read_text(encoding="utf-8")
-    )
+    return output_from_gold(out, read_jsonl(SEED_GOLD), lambda r: (ROOT / r["file"]).read_text(encoding="utf-8"))
 
 
 def all_gold_output(out: Path) -> Path:

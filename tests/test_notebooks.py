@@ -17,7 +17,6 @@ NOTEBOOKS = ROOT / "notebooks"
 NAMES = ("review_facts", "report")
 
 
-
 @pytest.mark.parametrize("name", NAMES)
 def test_stored_without_outputs(name: str) -> None:
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
