@@ -243,7 +243,7 @@ def _summary(con: Any, changes: Mapping[str, int]) -> Any:
         ),
         (
             "facts_approximate",
-            "Số liệu ước lượng (trên, gần, khoảng, từ … trở lên, khoảng từ … đến)",
+            "Số liệu ước lượng (trên, gần, khoảng, … trở lên, từ … đến)",
             one("SELECT count(*) FROM facts_enriched WHERE approximate"),
         ),
         (
