@@ -128,6 +128,9 @@ class Rules:
     status: Any
     status_of: Mapping[str, str]
     continuation: frozenset[tuple[str, ...]]
+    plan_words: frozenset[str]
+    achieved_plan_before: frozenset[tuple[str, ...]]
+    achieved_plan_window: int
     periods: tuple[Any, ...]
     examples: tuple[Example, ...]
 
@@ -327,8 +330,12 @@ def rules() -> Rules:
     money_re = _regex(rf"{_BOUND}{alternation(money_kind)}{_END}", money, "flows")
 
     # status and periods
-    status = check_keys(top["status"], PATTERN_FILE, required=["target", "achieved"], optional=["continuation"],
-                        what="status")  # fmt: skip
+    status = check_keys(
+        top["status"], PATTERN_FILE, required=["target", "achieved"],
+        optional=["continuation", "plan_words", "achieved_plan_before", "achieved_plan_window", "examples"],
+        what="status",
+    )  # fmt: skip
+    examples += _examples(status, "status")
     status_of: dict[str, str] = {}
     for cls in ("achieved", "target"):
         for w in _list(status, cls):
@@ -376,6 +383,9 @@ def rules() -> Rules:
         status=status_re,
         status_of=status_of,
         continuation=phrase_set(_list(status, "continuation")),
+        plan_words=frozenset(k for w in _list(status, "plan_words") for k in _keys(w)),
+        achieved_plan_before=phrase_set(_list(status, "achieved_plan_before")),
+        achieved_plan_window=int(_number(status, "achieved_plan_window", 4)),
         periods=tuple(periods),
         examples=tuple(examples),
     )
@@ -485,6 +495,7 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
     """The counted noun right after a number: (class, start, end, as written)."""
     m = _OPEN_QUOTE.match(text, pos, limit)
     p = m.end() if m else pos
+    quoted = bool(m) and bool(m.group(0).strip())
     mm = r.measure.match(text, p, limit)
     if mm:
         p = mm.end()
@@ -497,7 +508,7 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
         best = (r.abbreviation_class.get(" ".join(a.group(0).split())), a.start(), a.end(), a.group(0))
     if best[1] >= 0 and best[0] in ("member", "worker") and r.honoured.match(text, best[2], limit):
         best = ("stop", *best[1:])
-    if best[1] >= 0:
+    if best[1] >= 0 and quoted:
         # "80 “Mái ấm Công đoàn”": the closing quote belongs to the noun
         close = _CLOSE_QUOTE.match(text, best[2], limit)
         if close and best[3] is not None:
@@ -536,10 +547,20 @@ def _reach_start(ctx: _Context, nums: list[_Number], i: int, lo: int) -> int:
 
 
 def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None) -> str:
+    """The nearest marker before `pos` in its clause, else in its sentence; else the pattern's default,
+    the status carried over from the sentence before, or achieved."""
+    r = ctx.r
     lo, _ = ctx.clause(pos)
     for bound in (lo, ctx.start):
         for h in ctx.before(ctx.status, pos, bound):
-            return ctx.r.status_of.get(h.key, "achieved")
+            status = r.status_of.get(h.key, "achieved")
+            if status == "target" and h.key in r.plan_words:
+                # "vượt hơn 11,7% kế hoạch", "hoàn thành chỉ tiêu": a plan met is a result
+                toks = preceding_tokens(ctx.text, h.start, 40)
+                window = r.achieved_plan_window
+                if any(numbers.ends_with(toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
+                    return "achieved"
+            return status
     return default or inherited or "achieved"
 
 
@@ -553,7 +574,28 @@ def _negated(r: Rules, text: str, pos: int) -> bool:
     return bool(numbers.ends_with(preceding_tokens(text, pos, 24), r.negations))
 
 
-def _count_fact(ctx: _Context, nums: list[_Number], i: int, inherited: str | None) -> Fact | None:
+def _list_item(ctx: _Context, nums: list[_Number], i: int, found: Mapping[int, Fact]) -> CountPattern | None:
+    """A count that opens a clause after ";" continues the list of the clause before: its pattern."""
+    m = nums[i].mention
+    lo, _ = ctx.clause(m.start)
+    if lo == ctx.start or ctx.words(lo, m.start) > 0:
+        return None
+    for j in range(i - 1, -1, -1):
+        fact = found.get(j)
+        if fact is None:
+            continue
+        if ctx.clause(nums[j].mention.start)[0] >= lo:
+            continue
+        pattern = next((p for p in ctx.r.counts if p.id == fact.pattern), None)
+        if pattern is not None and nums[i].noun_class in pattern.nouns and ctx.clause(fact.start)[1] == lo - 1:
+            return pattern
+        return None
+    return None
+
+
+def _count_fact(
+    ctx: _Context, nums: list[_Number], i: int, inherited: str | None, found: Mapping[int, Fact]
+) -> Fact | None:
     r, text = ctx.r, ctx.text
     num = nums[i]
     m = num.mention
@@ -594,6 +636,10 @@ def _count_fact(ctx: _Context, nums: list[_Number], i: int, inherited: str | Non
                 q_start = h.start if gap <= _QUOTE_GAP else m.start
                 candidates.append((gap, p.order, p, q_start, num.phrase_end, True))
     if not candidates:
+        listed = _list_item(ctx, nums, i, found)
+        if listed is not None and allowed(listed):
+            candidates.append((0, listed.order, listed, m.start, num.phrase_end, False))
+    if not candidates:
         for p in r.counts:
             if p.optional_trigger and allowed(p):
                 candidates.append((0, p.order, p, m.start, num.phrase_end, False))
@@ -624,6 +670,8 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
     r, text = ctx.r, ctx.text
     m = nums[i].mention
     lo, hi = ctx.clause(m.start)
+    if m.per_unit:  # "trao 100 phần quà; mỗi phần quà gồm 1 triệu đồng": the unit was given before the ";"
+        lo = ctx.start
     reach = max(lo, m.start - _REACH)
     flow: Flow | None = None
     cue_start = m.start
@@ -724,7 +772,7 @@ def _sentence_facts(r: Rules, text: str, sent: Sentence, mentions: Sequence[Numb
         if num.mention.unit == "VND":
             fact = _money_fact(ctx, nums, i, found, inherited)
         else:
-            fact = _count_fact(ctx, nums, i, inherited)
+            fact = _count_fact(ctx, nums, i, inherited, found)
         if fact is not None:
             found[i] = fact
     return [found[i] for i in sorted(found)]
@@ -746,16 +794,21 @@ def _weight(f: Fact) -> tuple[int, int, float, int]:
     )
 
 
-def resolve(facts: Sequence[Fact]) -> list[Fact]:
-    """One fact per reported number: the same type and value (headline, lead, body, caption) is kept
-    once, from the mention with the most qualifying words. A total and its parts have different values
-    and are all kept."""
-    best: dict[tuple[str, float, float | None], Fact] = {}
-    for f in facts:
-        key = (f.type, f.value, f.value_max)
-        if key not in best or _weight(f) > _weight(best[key]):
-            best[key] = f
-    return sorted(best.values(), key=lambda f: (f.start, f.end, f.type))
+def resolve(facts: Sequence[tuple[int, Fact]]) -> list[Fact]:
+    """One fact per reported number. `facts` are (sentence index, fact) pairs.
+
+    The same type and value in different sentences (headline, lead, body, caption) is one fact, kept
+    from the mention with the most qualifying words. Within one sentence the same number twice is two
+    things ("thành lập 14 CĐCS …; 7 CĐCS …; … thành lập 7 CĐCS"). A total and its parts have different
+    values and are all kept."""
+    groups: dict[tuple[str, float, float | None], list[tuple[int, Fact]]] = {}
+    for index, f in facts:
+        groups.setdefault((f.type, f.value, f.value_max), []).append((index, f))
+    out: list[Fact] = []
+    for group in groups.values():
+        best_index, _ = max(group, key=lambda pair: _weight(pair[1]))
+        out += [f for index, f in group if index == best_index]
+    return sorted(out, key=lambda f: (f.start, f.end, f.type))
 
 
 _FALLBACK_SPLIT = regex.compile(r"[^\n]*?(?:[.!?…](?=\s+[\p{Lu}\d“\"])|\n|$)")
@@ -790,8 +843,7 @@ def extract_facts(text: str, sentences: list[Sentence]) -> list[Fact]:
         sents = sorted(sentences or _fallback_sentences(text), key=lambda s: s.start)
         mentions = numbers.find_numbers(text)
         starts = [m.start for m in mentions]
-        facts: list[Fact] = []
-        previous_status: str | None = None
+        facts: list[tuple[int, Fact]] = []
         for k, sent in enumerate(sents):
             lo = bisect.bisect_left(starts, sent.start)
             hi = bisect.bisect_left(starts, sent.end)
@@ -801,9 +853,8 @@ def extract_facts(text: str, sentences: list[Sentence]) -> list[Fact]:
                 head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
                 if k > 0 and any(tuple(head[: len(c)]) == c for c in r.continuation):
                     prev = sents[k - 1]
-                    previous_status = _last_status(r, text, prev.start, prev.end)
-                    inherited = previous_status
-                facts += _sentence_facts(r, text, sent, inside, inherited)
+                    inherited = _last_status(r, text, prev.start, prev.end)
+                facts += [(k, f) for f in _sentence_facts(r, text, sent, inside, inherited)]
         return resolve(facts)
     except PatternError:
         raise
