@@ -116,6 +116,8 @@ class Rules:
     not_after: frozenset[tuple[str, ...]]
     not_after_except: frozenset[tuple[str, ...]]
     negations: frozenset[tuple[str, ...]]
+    per_unit_counts: frozenset[tuple[str, ...]]
+    per_unit_counts_window: int
     link_tokens: frozenset[str]
     link_max_words: int
     money: Any  # regex over a sentence: every money cue
@@ -194,7 +196,8 @@ def rules() -> Rules:
         required=["nouns", "counts", "money", "status"],
         optional=[
             "measure_words", "not_after", "link_words", "link_max_words", "party_context", "party_window", "periods",
-            "neutral", "honoured", "honoured_window", "not_after_except", "negations",
+            "neutral", "honoured", "honoured_window", "not_after_except", "negations", "per_unit_counts",
+            "per_unit_counts_window",
         ],
         what="facts file",
     )  # fmt: skip
@@ -371,6 +374,8 @@ def rules() -> Rules:
         not_after=phrase_set(_list(top, "not_after")),
         not_after_except=phrase_set(_list(top, "not_after_except")),
         negations=phrase_set(_list(top, "negations")),
+        per_unit_counts=phrase_set(_list(top, "per_unit_counts")),
+        per_unit_counts_window=int(_number(top, "per_unit_counts_window", 6)),
         link_tokens=frozenset(t for w in links for t in numbers.phrase_key(w)),
         link_max_words=int(_number(top, "link_max_words", 3)),
         money=money_re,
@@ -606,6 +611,11 @@ def _count_fact(
     before = preceding_tokens(text, m.start)
     if numbers.ends_with(before, r.not_after) > numbers.ends_with(before, r.not_after_except):
         return None
+    for k in range(min(r.per_unit_counts_window, len(before))):
+        if before[len(before) - 1 - k] in (",", ";", ":"):
+            break
+        if numbers.ends_with(before, r.per_unit_counts, len(before) - k):
+            return None  # "mỗi CĐCS giới thiệu ít nhất 1 đoàn viên" is a number per unit
     lo, hi = ctx.clause(m.start)
     party = _party_near(ctx, num, lo, hi)
 
@@ -695,11 +705,25 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
                 break
             if kind == "deferred" and gap <= r.deferred_max_gap:
                 cue_start = h.start
-                for h2 in ctx.before(ctx.money, h.start, max(lo, h.start - 2 * _REACH)):
+                # the verb that governs the amount: the first cue since the clause's previous amount
+                # ("đã trao … cho con đoàn viên đang vay vốn … với số tiền 50 triệu đồng" is given)
+                since = max(lo, h.start - 2 * _REACH)
+                for j in range(i - 1, -1, -1):
+                    if nums[j].mention.unit == "VND" and nums[j].mention.end <= h.start:
+                        since = max(since, nums[j].mention.end)
+                        break
+                governing = [h2 for h2 in ctx.before(ctx.money, h.start, since)]
+                for h2 in reversed(governing):
                     k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
                     if k2 == "flow":
                         flow, flow_name = p2, p2.flow
                         break
+                if flow is None:
+                    for h2 in ctx.before(ctx.money, h.start, max(lo, h.start - 2 * _REACH)):
+                        k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
+                        if k2 == "flow":
+                            flow, flow_name = p2, p2.flow
+                            break
                 if flow is None:
                     for h2 in ctx.after(ctx.money, m.end, min(hi, m.end + _REACH)):
                         if ctx.words(m.end, h2.start) > r.deferred_max_gap:

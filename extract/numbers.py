@@ -61,8 +61,11 @@ _OLD_TO_NEW = {old: new for new, old in _NEW_TO_OLD.items()}
 
 
 def spelling_variants(word: str) -> set[str]:
-    """The word in modern and old tone-mark placement (both, whichever it was written in)."""
+    """The word in modern and old tone-mark placement (both, whichever it was written in), and with
+    "Đ" written as the look-alike "Ð" (U+00D0) that some sites use."""
     out = {word}
+    if "Đ" in word or "đ" in word:
+        out.add(word.replace("Đ", "Ð").replace("đ", "ð"))
     for table in (_NEW_TO_OLD, _OLD_TO_NEW):
         changed = word
         for a, b in table.items():
