@@ -99,7 +99,7 @@ def _words_regex(words: Sequence[Any], bullets: str) -> str:
     """A whole-line phrase: optional bullet before; optional count "(12)" and ":" / "»" after."""
     phrases = sorted({" ".join(str(w).split()) for w in words if str(w).strip()})
     bullet_class = regex.escape(bullets)
-    alternation = metadata.trie_regex(phrases, space=r"\s{1,3}")
+    alternation = patterns.literal_alternation(phrases, space=r"\s{1,3}")
     return rf"[{bullet_class}\s]{{0,3}}(?:{alternation})" r"(?:\s{0,2}\(\d{1,6}\))?\s{0,2}[:.»>…]{0,3}"
 
 

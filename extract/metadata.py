@@ -210,31 +210,6 @@ class _Gazetteer:
     plain_weight: float
 
 
-def trie_regex(words: list[str], space: str = " ") -> str:
-    """A regex matching any of `words`, shared prefixes factored out (much faster than a flat list);
-    the longest word wins where one is a prefix of another. A space in a word becomes `space`."""
-    trie: dict[str, Any] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, Any]) -> str:
-        ends = "" in node
-        branches = [
-            (space if ch == " " else regex.escape(ch)) + build(child)
-            for ch, child in sorted(node.items())
-            if ch
-        ]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
-
-    return build(trie)
-
-
 def _key(name: str) -> str:
     """A spelling-insensitive key: case, spaces, dots and dashes do not matter."""
     return regex.sub(r"[\s.\-–]+", "", name).casefold()
@@ -307,7 +282,7 @@ def _gazetteer() -> _Gazetteer:
                 None,
                 f"{province.id}: merged_into {province.merged_into!r} is no known name",
             )
-    alternation = trie_regex(list(by_alias))
+    alternation = patterns.literal_alternation(list(by_alias), space=" ")
     bounded = r"(?<![\p{L}\p{N}])(?:" + alternation + r")(?![\p{L}\p{N}])"
     pattern = regex.compile(bounded)
     # Upper-case headlines ("LĐLĐ TỈNH LÀO CAI") are searched ignoring case.

@@ -77,16 +77,13 @@ def spelling_variants(word: str) -> set[str]:
 def alternation(words: Iterable[str]) -> str:
     """A regex alternation of `words` (and their spelling variants), longest first, no boundaries.
 
-    Spaces inside a phrase match any run of spaces.
+    Spaces inside a phrase match any run of spaces. The regex it goes into is compiled with IGNORECASE.
     """
     variants: set[str] = set()
     for w in words:
         if isinstance(w, str) and w.strip():
             variants |= spelling_variants(" ".join(w.split()))
-    escaped = sorted(variants, key=len, reverse=True)
-    if not escaped:
-        return r"(?!x)x"
-    return "(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in escaped) + ")"
+    return patterns.literal_alternation(variants, space=r"\s+", ignore_case=True)
 
 
 def word_alternation(words: Iterable[str]) -> str:

@@ -165,9 +165,44 @@ def compile_regex(
         raise PatternError(path_of(name), line_of(node, key), f"regex must be a string, got {pattern!r}") from exc
 
 
+def literal_alternation(words: Iterable[str], *, space: str | None = None, ignore_case: bool = False) -> str:
+    """A regex matching any of `words` literally, the longest where several match, with no boundaries.
+
+    Built as a trie (shared prefixes factored out), so the engine tries one branch per character
+    instead of every word at every position: with a few hundred trigger words that is the
+    difference between milliseconds and microseconds per sentence. `space`, if given, is the regex
+    a space inside a word matches (e.g. r"\\s+"). With `ignore_case` the words are lower-cased for
+    the trie, and the caller must compile with IGNORECASE.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        if not isinstance(word, str) or not word.strip():
+            continue
+        word = " ".join(word.split()) if space is not None else word.strip()
+        if ignore_case:
+            word = word.lower()
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    if not trie:
+        return r"(?!x)x"
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [
+            (space if ch == " " and space is not None else regex.escape(ch)) + build(child)
+            for ch, child in sorted(node.items())
+            if ch
+        ]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # A word ending here makes the rest optional; greedy, so the longest word wins.
+        return f"(?:{body})?" if "" in node else body
+
+    return "(?:" + build(trie) + ")"
+
+
 def words_alternation(words: Iterable[str]) -> str:
     """A regex alternation matching any of `words` literally, longest first, on word boundaries."""
-    escaped = sorted({regex.escape(w.strip()) for w in words if w and w.strip()}, key=len, reverse=True)
-    if not escaped:
-        return r"(?!x)x"
-    return r"(?<!\w)(?:" + "|".join(escaped) + r")(?!\w)"
+    return r"(?<!\w)" + literal_alternation(words) + r"(?!\w)"
