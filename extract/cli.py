@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Facts and citations from Vietnamese trade-union news, as normalised tables.",
 )
 console = Console(stderr=True)
-stdout = Console()
+stdout = Console(soft_wrap=True)  # long score lines stay whole when piped
 
 
 def _parse_formats(values: list[str]) -> tuple[str, ...]:
