@@ -17,17 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-SCORED_TYPES = (
-    "members_recruited",
-    "unions_established",
-    "money",
-    "beneficiaries",
-    "participants",
-    "gifts",
-    "houses",
-    "party_referrals",
-    "party_admissions",
-)
+from extract.model import FACT_TYPES as SCORED_TYPES
+
 FACT_ATTRIBUTES = ("qualifier", "status", "flow")
 CITATION_ATTRIBUTES = ("date", "issuer")
 

@@ -9,6 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+# The nine fact types the annotation guide defines and scores, in reporting order.
+FACT_TYPES = (
+    "members_recruited",
+    "unions_established",
+    "money",
+    "beneficiaries",
+    "participants",
+    "gifts",
+    "houses",
+    "party_referrals",
+    "party_admissions",
+)
+# Where money goes, for money facts.
+FLOWS = ("disbursed", "raised", "benefit", "loan", "other")
+
 
 @dataclass(frozen=True)
 class Document:

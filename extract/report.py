@@ -29,19 +29,9 @@ from typing import Any
 import pyarrow as pa
 
 from extract import render
+from extract.model import FACT_TYPES as SCORED_TYPES
 
 UNKNOWN = "(không rõ)"
-SCORED_TYPES = (
-    "members_recruited",
-    "unions_established",
-    "money",
-    "beneficiaries",
-    "participants",
-    "gifts",
-    "houses",
-    "party_referrals",
-    "party_admissions",
-)
 # Rows of the facts and facts_per_article sheets (openpyxl writes about 30,000 cells a second); the
 # full tables are in the DuckDB file.
 EXCEL_MAX_ROWS = 20_000
