@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from extract import read, tables
-from extract.batch import STATE_DIR, OutputError, OutputFolder, RunSummary, _source_key
+from extract.batch import STATE_DIR, OutputError, OutputFolder, ProgressHook, RunSummary, _source_key
 from extract.model import Document, Result
 
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
@@ -171,6 +171,9 @@ def write_part(fs: Any, root: str, name: str, parts: dict[str, pa.Table]) -> boo
         path = f"{folder}/.tmp-{name}" if local else final
         with fs.open(path, "wb") as f:
             pq.write_table(parts[table], f, compression="zstd")
+            if local:
+                f.flush()
+                os.fsync(f.fileno())
         if local:
             os.replace(path, final)  # whole or not at all
     return True
@@ -304,11 +307,12 @@ def run(
     partition_size: int = 200,
     cluster: Any = None,
     n_workers: int | None = None,
+    progress: ProgressHook | None = None,
 ) -> RunSummary:
     """Extract every article under `inputs` into tables under `out` (a local folder or any fsspec
     URL) on a Dask cluster: the one at `scheduler` (an address), the given `cluster` object, or a new
-    LocalCluster of `n_workers` single-threaded processes (default: one per core). See the module
-    docstring."""
+    LocalCluster of `n_workers` single-threaded processes (default: one per core). `progress` is
+    called with (articles done, characters done) as partitions finish. See the module docstring."""
     import fsspec
 
     started = time.perf_counter()
@@ -367,6 +371,7 @@ def run(
                 done=frozenset(done) if needs_done else frozenset(),
                 start=_next_index(fs, root),
                 workers_write=workers_write,
+                progress=progress,
             )
         summary.counts = _write_final_tables(fs, root, folder, formats, tokens)
     finally:
@@ -398,6 +403,7 @@ def _run_partitions(
     done: frozenset[int],
     start: int,
     workers_write: bool,
+    progress: ProgressHook | None = None,
 ) -> None:
     """Keep a bounded number of partitions in flight; write or register each as it finishes."""
     from distributed import as_completed
@@ -443,6 +449,8 @@ def _run_partitions(
             _add_stats(summary, stats)
             if written and folder is not None:
                 _add_view(folder, root, names[i])
+            if progress:
+                progress(summary.processed, summary.bytes_in)
             submit_next()
     except KeyboardInterrupt:
         summary.interrupted = True

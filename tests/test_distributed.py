@@ -113,8 +113,13 @@ def test_any_fsspec_path_gets_part_folders(cluster: Any, corpus: Path, local_out
     root = "/vnfacts-test/out"
     if fs.exists(root):
         fs.rm(root, recursive=True)
-    summary = distributed.run([str(corpus)], f"memory://{root}", cluster=cluster, partition_size=4)
+    calls: list[tuple[int, int]] = []
+    summary = distributed.run(
+        [str(corpus)], f"memory://{root}", cluster=cluster, partition_size=4, progress=lambda *a: calls.append(a)
+    )
     assert summary.out == f"memory://{root}"
+    # progress after every partition, up to every article
+    assert len(calls) == 3 and calls == sorted(calls) and calls[-1] == (summary.processed, summary.bytes_in)
     assert len(fs.glob(f"{root}/articles/part-*.parquet")) == 3
     for table in TABLES:
         assert dataset_rows(fs, root, table) == rows(local_out, table), table
