@@ -124,6 +124,10 @@ class Rules:
     money_kind: Mapping[str, tuple[str, Any]]  # key -> (kind, Flow | default flow | None)
     money_max_gap: int
     deferred_max_gap: int
+    copulas: frozenset[tuple[str, ...]]  # "Tổng kinh phí … là 970 triệu đồng": the deferred cue opens the clause
+    copula_max_gap: int
+    property_before: Any  # regex: a home's size before its value ("diện tích 40 m2, trị giá 150 triệu")
+    family_share: Any  # regex: the rest of a cost paid by the family ("phần còn lại do gia đình góp")
     not_union_window: int
     list_max_gap: int
     misuse: Flow
@@ -297,7 +301,8 @@ def rules() -> Rules:
     money = check_keys(
         top["money"], PATTERN_FILE, required=["flows", "deferred"],
         optional=["max_gap", "misuse", "not_union_money", "not_union_money_window", "examples", "deferred_max_gap",
-                  "neutral", "list_max_gap"],
+                  "neutral", "list_max_gap", "copulas", "copula_max_gap", "property_before", "family_share",
+                  "family_share_window"],
         what="money",
     )  # fmt: skip
     money_kind: dict[str, tuple[str, Any]] = {}
@@ -331,6 +336,18 @@ def rules() -> Rules:
         add(_list(node, "cues"), "deferred", node["default"])
     examples += _examples(money, "money")
     money_re = _regex(rf"{_BOUND}{alternation(money_kind)}{_END}", money, "flows")
+    # a home's size may touch its number ("28m2"): only a letter may not stand before it
+    property_re = _regex(rf"(?<![\p{{L}}_]){alternation(_list(money, 'property_before') or ['m2'])}{_END}", money,
+                         "property_before")  # fmt: skip
+    share = check_keys(money.get("family_share") or {"rest": ["phần còn lại"], "payers": ["gia đình"]},
+                       PATTERN_FILE, required=["rest", "payers"], what="family_share")  # fmt: skip
+    share_window = int(_number(money, "family_share_window", 8))
+    family_re = _regex(
+        rf"{_BOUND}{alternation(_list(share, 'rest'))}(?:\s+[\p{{L}}\p{{N}}]+){{0,{share_window}}}?\s+"
+        rf"{alternation(_list(share, 'payers'))}{_END}",
+        money,
+        "family_share",
+    )
 
     # status and periods
     status = check_keys(
@@ -382,6 +399,10 @@ def rules() -> Rules:
         money_kind=money_kind,
         money_max_gap=int(_number(money, "max_gap", 15)),
         deferred_max_gap=int(_number(money, "deferred_max_gap", 6)),
+        copulas=phrase_set(_list(money, "copulas")),
+        copula_max_gap=int(_number(money, "copula_max_gap", 25)),
+        property_before=property_re,
+        family_share=family_re,
         not_union_window=int(_number(money, "not_union_money_window", 6)),
         list_max_gap=int(_number(money, "list_max_gap", 10)),
         misuse=misuse,
@@ -736,6 +757,8 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
                     flow_name = payload
                 break
         if flow_name is None:
+            flow, flow_name, cue_start = _copula_flow(ctx, m, lo)
+        if flow_name is None:
             # an amount listed right after another money fact takes its flow
             for j in range(i - 1, -1, -1):
                 prev = facts_so_far.get(j)
@@ -746,7 +769,7 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
                         flow_name, cue_start = prev.flow, m.start
                         flow = Flow(prev.pattern, prev.flow or "other", None, prev.confidence)
                     break
-    if flow_name is None:
+    if flow_name is None or _home_value(ctx, m, lo):
         return None
     pattern_id = flow.id if flow is not None else f"money.{flow_name}"
     confidence = flow.confidence if flow is not None else 0.7
@@ -770,6 +793,47 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
         sentence=ctx.sentence,
         confidence=confidence,
     )
+
+
+def _copula_flow(ctx: _Context, m: NumberMention, lo: int) -> tuple[Flow | None, str | None, int]:
+    """An amount after a copula belongs to the deferred cue that opens its clause ("Tổng kinh phí đợt trao
+    tặng … là 970 triệu đồng"); the flow comes from the cue between them, else from one before the cue."""
+    r = ctx.r
+    if not numbers.ends_with(preceding_tokens(ctx.text, m.start, 16), r.copulas):
+        return None, None, m.start
+    opener = None
+    for h in ctx.before(ctx.money, m.start, max(lo, m.start - 2 * _REACH)):
+        if ctx.words(h.end, m.start) > r.copula_max_gap:
+            break
+        if r.money_kind.get(h.key, ("neutral", None))[0] == "deferred":
+            opener = h
+    if opener is None:
+        return None, None, m.start
+    inside = [h for h in ctx.after(ctx.money, opener.end, m.start)]
+    for h in [*inside, *ctx.before(ctx.money, opener.start, max(lo, opener.start - _REACH))]:
+        kind, payload = r.money_kind.get(h.key, ("neutral", None))
+        if kind == "not_union":
+            return None, None, m.start
+        if kind == "flow":
+            return payload, payload.flow, opener.start
+    default = r.money_kind[opener.key][1]
+    return None, default, opener.start
+
+
+def _home_value(ctx: _Context, m: NumberMention, lo: int) -> bool:
+    """The value or building cost of one home ("ngôi nhà có diện tích 40 m2, trị giá 150 triệu đồng"; "kinh phí
+    xây dựng 74 triệu đồng, …, phần còn lại do gia đình góp"): a price, not union money. Only when the amount
+    is not governed by a verb of giving, raising or lending."""
+    r = ctx.r
+    for h in ctx.before(ctx.money, m.start, max(lo, m.start - _REACH)):
+        kind, payload = r.money_kind.get(h.key, ("neutral", None))
+        if kind == "flow" and payload.flow != "other":
+            return False
+        if kind in ("flow", "deferred"):
+            break
+    if r.property_before.search(ctx.text, max(lo, m.start - _REACH), m.start):
+        return True
+    return bool(r.family_share.search(ctx.text, m.end, min(ctx.end, m.end + _REACH)))
 
 
 def _last_status(r: Rules, text: str, start: int, end: int) -> str | None:
@@ -825,14 +889,51 @@ def resolve(facts: Sequence[tuple[int, Fact]]) -> list[Fact]:
     from the mention with the most qualifying words. Within one sentence the same number twice is two
     things ("thành lập 14 CĐCS …; 7 CĐCS …; … thành lập 7 CĐCS"). A total and its parts have different
     values and are all kept."""
-    groups: dict[tuple[str, float, float | None], list[tuple[int, Fact]]] = {}
+    groups: dict[tuple[str, float, float | None, int], list[tuple[int, Fact]]] = {}
     for index, f in facts:
-        groups.setdefault((f.type, f.value, f.value_max), []).append((index, f))
-    out: list[Fact] = []
+        # a per-unit amount details the things counted in its own sentence: "(500.000 đồng/phần)" after
+        # 131 gifts and "trị giá 500.000 đồng" for each member are two handouts, not one number repeated
+        own = index if f.type == "money" and f.per_unit else -1
+        groups.setdefault((f.type, f.value, f.value_max, own), []).append((index, f))
+    out: list[tuple[int, Fact]] = []
     for group in groups.values():
         best_index, _ = max(group, key=lambda pair: _weight(pair[1]))
-        out += [f for index, f in group if index == best_index]
-    return sorted(out, key=lambda f: (f.start, f.end, f.type))
+        out += [(index, f) for index, f in group if index == best_index]
+    kept = [f for index, f in out if not _rounded_repeat(index, f, out)]
+    return sorted(kept, key=lambda f: (f.start, f.end, f.type))
+
+
+_ROUNDING = 0.1  # a rounded figure is within this share of the exact one
+
+
+def _rounded_repeat(index: int, f: Fact, facts: Sequence[tuple[int, Fact]]) -> bool:
+    """A round figure in one sentence ("hơn 500 suất quà" in a headline or lead) that another sentence
+    gives exactly ("506 suất quà") is the same number: the exact one is kept."""
+    if f.qualifier not in ("over", "under", "approx") or f.value_max is not None or f.value <= 0:
+        return False
+    for other_index, g in facts:
+        if other_index == index or g.type != f.type or g.qualifier != "exact" or g.value_max is not None:
+            continue
+        if g.per_unit != f.per_unit or g.value == f.value:
+            continue
+        if f.qualifier == "over":
+            close = f.value < g.value <= f.value * (1 + _ROUNDING)
+        elif f.qualifier == "under":
+            close = f.value * (1 - _ROUNDING) <= g.value < f.value
+        else:
+            close = abs(g.value - f.value) <= f.value * _ROUNDING
+        if close and _rounder(f.value) > _rounder(g.value):
+            return True
+    return False
+
+
+def _rounder(value: float) -> int:
+    """How round a number is: its trailing zeros (506 -> 0, 500 -> 2)."""
+    n, zeros = int(value), 0
+    while n and n % 10 == 0 and zeros < 15:
+        n //= 10
+        zeros += 1
+    return zeros if n else 0
 
 
 _FALLBACK_SPLIT = regex.compile(r"[^\n]*?(?:[.!?…](?=\s+[\p{Lu}\d“\"])|\n|$)")

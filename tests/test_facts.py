@@ -295,6 +295,42 @@ def test_headline_amount_without_currency_merges_with_the_body() -> None:
     assert got[0].quote.endswith("350 tỷ đồng")
 
 
+# Numbers that look repeated across sentences: (article, facts kept). All invented.
+REPEATS = [
+    # the same per-unit value for two different handouts is two facts
+    (
+        "Công đoàn trao 50 suất quà, mỗi suất trị giá 500.000 đồng.\n\n"
+        "Công đoàn cơ sở cũng tặng 30 phần quà (500.000 đồng/phần) cho đoàn viên nữ.",
+        [
+            {"type": "gifts", "value": 50},
+            {"type": "money", "value": 500000, "per_unit": True},
+            {"type": "gifts", "value": 30},
+            {"type": "money", "value": 500000, "per_unit": True},
+        ],
+    ),
+    # a rounded figure in the lead, the exact one in the body: one fact, the exact one
+    (
+        "LĐLĐ huyện trao hơn 300 suất quà cho công nhân.\n\nCụ thể, LĐLĐ huyện đã trao 312 suất quà Tết.",
+        [{"type": "gifts", "value": 312, "qualifier": "exact"}],
+    ),
+    # a lower "hơn" figure far from the other one is a different number
+    (
+        "Năm qua đã trao hơn 300 suất quà.\n\nNăm nay đã trao 450 suất quà.",
+        [{"type": "gifts", "value": 300, "qualifier": "over"}, {"type": "gifts", "value": 450}],
+    ),
+    # "gần" rounds up: "gần 1.000 đoàn viên" and "985 đoàn viên" are one number
+    (
+        "Kết nạp gần 1.000 đoàn viên mới.\n\nTrong năm, công đoàn đã kết nạp 985 đoàn viên.",
+        [{"type": "members_recruited", "value": 985}],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REPEATS)
+def test_repeated_and_rounded_numbers(text: str, expected: list[dict]) -> None:
+    assert_facts(text, expected)
+
+
 def test_leaves_ids_empty() -> None:
     got = extract_facts("Năm 2022 đã kết nạp 500 đoàn viên.", [])
     assert [(f.doc_id, f.source, f.fact_id) for f in got] == [("", "", "")]
