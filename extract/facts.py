@@ -889,12 +889,14 @@ def resolve(facts: Sequence[tuple[int, Fact]]) -> list[Fact]:
     from the mention with the most qualifying words. Within one sentence the same number twice is two
     things ("thành lập 14 CĐCS …; 7 CĐCS …; … thành lập 7 CĐCS"). A total and its parts have different
     values and are all kept."""
-    groups: dict[tuple[str, float, float | None, int], list[tuple[int, Fact]]] = {}
+    groups: dict[tuple[str, float, float | None, bool, int], list[tuple[int, Fact]]] = {}
+    counting = {index for index, f in facts if f.type != "money"}
     for index, f in facts:
-        # a per-unit amount details the things counted in its own sentence: "(500.000 đồng/phần)" after
-        # 131 gifts and "trị giá 500.000 đồng" for each member are two handouts, not one number repeated
-        own = index if f.type == "money" and f.per_unit else -1
-        groups.setdefault((f.type, f.value, f.value_max, own), []).append((index, f))
+        # a per-unit amount beside a count details the things counted in its own sentence: "131 phần quà
+        # (500.000 đồng/phần)" and "23 phần quà (500.000 đồng/phần)" are two handouts, not one number
+        # repeated; without a count ("mức hỗ trợ 1,3 triệu đồng/người" in lead and body) it is a repeat
+        own = index if f.type == "money" and f.per_unit and index in counting else -1
+        groups.setdefault((f.type, f.value, f.value_max, f.per_unit, own), []).append((index, f))
     out: list[tuple[int, Fact]] = []
     for group in groups.values():
         best_index, _ = max(group, key=lambda pair: _weight(pair[1]))

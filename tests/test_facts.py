@@ -308,6 +308,12 @@ REPEATS = [
             {"type": "money", "value": 500000, "per_unit": True},
         ],
     ),
+    # a per-unit amount with no count of its own, repeated from lead to body, is one fact
+    (
+        "Mỗi đoàn viên khó khăn sẽ được hỗ trợ 1 triệu đồng/người.\n\n"
+        "Theo kế hoạch, mức hỗ trợ dự kiến 1 triệu đồng/người trong dịp Tết.",
+        [{"type": "money", "value": 1000000, "per_unit": True, "status": "target"}],
+    ),
     # a rounded figure in the lead, the exact one in the body: one fact, the exact one
     (
         "LĐLĐ huyện trao hơn 300 suất quà cho công nhân.\n\nCụ thể, LĐLĐ huyện đã trao 312 suất quà Tết.",
