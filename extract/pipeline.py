@@ -47,7 +47,7 @@ def process_document(doc: Document, *, tokens: bool = False) -> Result:
         from extract import body as body_stage
         from extract import citations as citations_stage
         from extract import facts as facts_stage
-        from extract import metadata, segment
+        from extract import learn, metadata, segment
         from extract.normalise import normalise
 
         title_given = _clean(normalise, doc.title)
@@ -90,6 +90,7 @@ def process_document(doc: Document, *, tokens: bool = False) -> Result:
         citations = citations_stage.extract_citations(body_text)
         stage = "facts"
         facts = facts_stage.extract_facts(body_text, sentences)
+        facts = learn.apply(body_text, sentences, facts)  # confidence for every fact; facts the rules missed
         stage = "tokens"
         token_rows = segment.word_tokens(body_text, sentences) if tokens else []
     except Exception as exc:  # one bad article must not stop a batch
