@@ -28,6 +28,8 @@ NORMALISATION_STEPS: tuple[str, ...] = (
     "line break; zero-width space, non-joiner and joiner, word joiner, byte order mark, soft hyphen, "
     "direction marks and other invisible format characters are removed; control characters other than "
     "tab and line break are removed; the stray not sign (¬) left inside words by word processors is removed.",
+    "Look-alike letters (patterns/normalise.yaml, `look_alikes`): letters of other alphabets typed for a "
+    "Vietnamese letter become that letter: Ð (eth) → Đ, ð → đ.",
     "Unicode NFC: letters written as a base letter plus combining marks (as in Windows-1258 or "
     "decomposed text) become the precomposed letters.",
     "Tone marks: the old placement in open syllables with the nuclei oa, oe and uy moves to the first "
@@ -136,8 +138,17 @@ def _check_move(node: Any, old: str, new: str) -> None:
         )
 
 
+def _code_point(node: Any, item: Any, key: str) -> str:
+    match = _CODE_POINT.fullmatch(str(item).strip())
+    if not match or match.group(2):
+        raise _problem(node, f"bad code point {item!r} (write one code point: U+00D0)", key)
+    return chr(int(match.group(1), 16))
+
+
 def _build(data: Any) -> Rules:
-    check_keys(data, PATTERN_FILE, required=("characters", "tone_marks"), what="normalise file")
+    check_keys(
+        data, PATTERN_FILE, required=("characters", "tone_marks"), optional=("look_alikes",), what="normalise file"
+    )
     table: dict[str, str] = {}
     examples: list[tuple[str, str, str]] = []
     seen_ids: set[str] = set()
@@ -165,6 +176,24 @@ def _build(data: Any) -> Rules:
                 raise _problem(entry, f"U+{ord(char):04X} is listed twice", "chars")
             table[char] = replacement
         examples += _parse_examples(entry, "character entry")
+
+    look_alikes = data.get("look_alikes") or []
+    if not isinstance(look_alikes, list):
+        raise _problem(data, "`look_alikes` must be a list", "look_alikes")
+    for entry in look_alikes:
+        check_keys(entry, PATTERN_FILE, required=("id", "map", "examples"), optional=("description",),
+                   what="look-alike entry")
+        new_id(entry)
+        if not isinstance(entry["map"], Mapping) or not entry["map"]:
+            raise _problem(entry, "`map` must map code points to code points (U+00D0: U+0110)", "map")
+        for old, new in entry["map"].items():
+            char, letter = _code_point(entry, old, "map"), _code_point(entry, new, "map")
+            if not (char.isalpha() and letter.isalpha()) or char == letter:
+                raise _problem(entry, f"{old} and {new} must be two different letters", "map")
+            if char in table:
+                raise _problem(entry, f"U+{ord(char):04X} is listed twice", "map")
+            table[char] = letter
+        examples += _parse_examples(entry, "look-alike entry")
 
     tone = check_keys(data["tone_marks"], PATTERN_FILE, required=("onsets", "nuclei"), what="tone_marks")
     onsets = tone["onsets"]
