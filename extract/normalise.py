@@ -27,7 +27,8 @@ NORMALISATION_STEPS: tuple[str, ...] = (
     "typographic spaces become a space; vertical tab, form feed, U+0085, U+2028 and U+2029 become a "
     "line break; zero-width space, non-joiner and joiner, word joiner, byte order mark, soft hyphen, "
     "direction marks and other invisible format characters are removed; control characters other than "
-    "tab and line break are removed; the stray not sign (¬) left inside words by word processors is removed.",
+    "tab and line break are removed; the stray not sign (¬) left inside words by word processors is removed; "
+    "lone surrogates (halves of a character, from broken escapes) are removed.",
     "Look-alike letters (patterns/normalise.yaml, `look_alikes`): letters of other alphabets typed for a "
     "Vietnamese letter become that letter: Ð (eth) → Đ, ð → đ.",
     "Unicode NFC: letters written as a base letter plus combining marks (as in Windows-1258 or "
