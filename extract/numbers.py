@@ -809,6 +809,8 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
                 i += 2
                 continue
             low = a.value if a.scaled or a.currency or a.percent else a.value * nxt.scale
+            if nxt.value <= low and a.value >= 1000 and nxt.value > a.value:
+                low = a.value  # written in full: "từ 500.000 - 1 triệu đồng" starts at 500 000, not 500 000 triệu
             if nxt.value > low:
                 opener = a.at_end.get("opener", 0)
                 if opener:
