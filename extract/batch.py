@@ -207,7 +207,7 @@ def run(
             for path in read.expand_inputs(inputs):
                 summary.inputs_found += 1
                 single = not (path == "-" or path.endswith(".jsonl"))
-                if single and _source_key(path) in done:
+                if single and _source_key(read.source_name(path)) in done:
                     summary.skipped += 1
                     continue
                 kwargs = {"max_bytes": max_bytes} if max_bytes else {}

@@ -322,12 +322,33 @@ def looks_like_html(text: str) -> bool:
 # --- reading ------------------------------------------------------------------------------------
 
 
+# Lone surrogates: Python keeps the bytes of a file name that are not UTF-8 as U+DC80-U+DCFF, and a
+# JSON "\ud800" escape without its partner gives one. They cannot be encoded, so no table can store them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "\ufffd"
+
+
+def source_name(path: str) -> str:
+    """`path` as it is stored in the `source` column and shown in messages: the bytes of a file name
+    that are not UTF-8 are written as \\xNN (any other lone surrogate as U+FFFD)."""
+    return _SURROGATE.sub(_escape_surrogate, path) if _SURROGATE.search(path) else path
+
+
+def _valid_text(value: str) -> str:
+    """A string from a JSON record with any lone surrogate replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+
+
 def _name(path: str) -> str:
     return "stdin" if path == STDIN else (path or "(empty path)")
 
 
 def _failed(source: str, where: str, problem: str) -> Document:
-    return Document(source=source, text=None, error=f"{where}: {problem}")
+    return Document(source=source_name(source), text=None, error=source_name(f"{where}: {problem}"))
 
 
 def _size(n: int, exact: bool = False) -> str:
@@ -410,7 +431,7 @@ def _document(source: str, where: str, data: bytes, kind: str) -> Document:
         text, encoding = decode_bytes(data, declared=declared)
     except DecodeError as exc:
         return _failed(source, where, str(exc))
-    return Document(source=source, text=text if text.strip() else "", kind=kind, encoding=encoding)
+    return Document(source=source_name(source), text=text if text.strip() else "", kind=kind, encoding=encoding)
 
 
 def _read_single(path: str, max_bytes: int | None) -> Iterator[Document]:
@@ -429,7 +450,7 @@ def _scalar(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):
-        return value.strip() or None
+        return _valid_text(value.strip()) or None
     if isinstance(value, int | float):
         return str(value)
     return None
@@ -453,8 +474,9 @@ def _record(path: str, line_no: int, obj: Any) -> Document:
     text = obj[key]
     if not isinstance(text, str):
         return _failed(source, where, f'"{key}" is not a string (got {_json_type(text)})')
+    text = _valid_text(text)
     return Document(
-        source=source,
+        source=source_name(source),
         text=text if text.strip() else "",
         kind="html" if looks_like_html(text) else "record",
         title=_scalar(obj.get("title")),
