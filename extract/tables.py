@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ TABLE_NAMES = ("articles", "facts", "citations", "tokens")
 FORMATS = ("parquet", "csv", "jsonl", "duckdb")
 DUCKDB_FILE = "vnfacts.duckdb"
 UTF8_BOM = b"\xef\xbb\xbf"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 SCHEMAS: dict[str, pa.Schema] = {
     "articles": pa.schema(
@@ -125,10 +127,20 @@ def rows_of(results: Iterable[Result], *, tokens: bool = False) -> dict[str, lis
     return rows
 
 
+def _encodable(value: Any) -> Any:
+    """A string with any lone surrogate (which UTF-8 cannot encode) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def to_arrow(name: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
     schema = SCHEMAS[name]
     columns = {field.name: [row.get(field.name) for row in rows] for field in schema}
-    return pa.Table.from_pydict(columns, schema=schema)
+    try:
+        return pa.Table.from_pydict(columns, schema=schema)
+    except UnicodeEncodeError:
+        # One odd string must not stop a batch: store it with U+FFFD where it cannot be encoded.
+        columns = {key: [_encodable(v) for v in values] for key, values in columns.items()}
+        return pa.Table.from_pydict(columns, schema=schema)
 
 
 def empty_table(name: str) -> pa.Table:
