@@ -68,6 +68,10 @@ def process_document(doc: Document, *, tokens: bool = False) -> Result:
         stage = "body"
         found = body_stage.find_body(text, title=title_given)
         body_text = found.text
+        if found.title and found.text:
+            # The headline is the article's own text too: a figure it alone gives is a fact, and a
+            # figure it repeats is merged with the body's by the facts resolver.
+            body_text = found.title + "\n\n" + found.text
         article = Article(
             doc_id=doc_id_of(body_text),
             source=doc.source,
