@@ -347,6 +347,49 @@ def review_import(
         raise typer.Exit(1)
 
 
+@app.command()
+def train(
+    gold: Annotated[list[Path], typer.Argument(help="Gold JSONL files (seeds, dev, or `vnfacts review export`).")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="The model file to write.")] = None,
+    cv: Annotated[
+        bool, typer.Option("--cv", help="Also cross-validate by article: tables and a reliability curve.")
+    ] = False,
+    folds: Annotated[int, typer.Option(help="Folds of whole articles for calibration, threshold and --cv.")] = 5,
+    calibration: Annotated[str, typer.Option(help="sigmoid-rule, sigmoid or isotonic.")] = "sigmoid-rule",
+    plot: Annotated[Path | None, typer.Option(help="Where to save the reliability curve (PNG; with --cv).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the fold assignment.")] = 0,
+) -> None:
+    """Train the facts model on gold: it scores every number and adds facts the patterns missed.
+
+    Articles named by the gold are found beside the gold file, in the current folder, in the project or
+    in ../shared. Writes the model (joblib, default facts-model-v1.joblib here) and its metadata (JSON,
+    same name). `vnfacts extract` uses the shipped model unless VNFACTS_MODEL names another (or is off)."""
+    from extract import learn
+
+    if folds < 2:
+        raise typer.BadParameter("--folds must be at least 2")
+    if calibration not in learn.CALIBRATIONS:
+        raise typer.BadParameter(f"unknown calibration {calibration!r}; choose from {', '.join(learn.CALIBRATIONS)}")
+    target = out or Path(learn.DEFAULT_MODEL.name)
+    try:
+        model, result, written = learn.train(
+            gold, target, cv=cv, folds=folds, seed=seed, calibration=calibration, plot=plot
+        )
+    except (learn.GoldError, OSError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    info = model.meta["training"]
+    console.print(
+        f"trained on {info['articles']} articles ({info['candidates']} numbers, "
+        f"{sum(n for k, n in info['labels'].items() if k != learn.NONE)} facts) in {model.meta['train_seconds']} s; "
+        f"threshold for added facts {model.threshold:g}"
+    )
+    if result is not None:
+        learn.print_cv(result, Console(width=max(stdout.width, 110)))
+    for path in written:
+        typer.echo(str(path))
+
+
 def main() -> None:
     # Worker processes and BLAS threads: one thread each, the parallelism is ours.
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -77,6 +77,8 @@ class Report:
     misses: list[Item] = field(default_factory=list)
     extras: list[Item] = field(default_factory=list)
     wrong: list[Item] = field(default_factory=list)
+    model_facts: int = 0  # facts added by the model (pattern "model…") in the scored output
+    without_model: Report | None = None  # the same output scored without them (None: there are none)
 
     @property
     def facts_total(self) -> Counts:
@@ -290,7 +292,16 @@ def evaluate_records(
                     report.published.right += 1
         _score_facts(report, file, record.get("facts") or [], predicted["facts"])
         _score_citations(report, file, record.get("citations") or [], predicted["citations"])
+    rule_facts = [f for f in facts if not is_model_fact(f)]
+    report.model_facts = len(facts) - len(rule_facts)
+    if report.model_facts:
+        report.without_model = evaluate_records(gold, articles, rule_facts, citations)
     return report
+
+
+def is_model_fact(fact: dict[str, Any]) -> bool:
+    """A fact the model added to the rules' (its pattern id starts with "model")."""
+    return str(_clean(fact.get("pattern")) or "").startswith("model")
 
 
 def evaluate_paths(gold_files: Sequence[Path], out: Path) -> Report:
@@ -307,6 +318,7 @@ def evaluate_paths(gold_files: Sequence[Path], out: Path) -> Report:
 
 
 def report_json(report: Report) -> str:
+    rules = report.without_model or report
     data = {
         "articles": report.articles,
         "articles_missing": report.articles_missing,
@@ -323,6 +335,11 @@ def report_json(report: Report) -> str:
         },
         "citation_attributes": {a: acc.value for a, acc in report.citation_attributes.items()},
         "published": report.published.value,
+        "model_facts": report.model_facts,
+        "facts_without_model": {
+            t: {**asdict(c), "precision": c.precision, "recall": c.recall, "f1": c.f1}
+            for t, c in {**rules.facts, "all": rules.facts_total}.items()
+        },
         "misses": [asdict(i) for i in report.misses],
         "extras": [asdict(i) for i in report.extras],
         "wrong": [asdict(i) for i in report.wrong],
@@ -352,6 +369,7 @@ def print_report(report: Report, console: Any, *, max_items: int = 50) -> None:
             f"[yellow]{len(report.articles_missing)} gold articles not in the output:[/] "
             + ", ".join(report.articles_missing[:10])
         )
+    _print_model_view(report, console)
     table = Table(title=f"Facts on {report.articles} articles", show_lines=False)
     for col in ("type", "gold", "predicted", "matched", "precision", "recall", "F1"):
         table.add_column(col, justify="right" if col != "type" else "left")
@@ -378,3 +396,27 @@ def print_report(report: Report, console: Any, *, max_items: int = 50) -> None:
     )
     console.print(f"  accuracy over matched citations: date {ca['date'].value:.3f}  issuer {ca['issuer'].value:.3f}")
     console.print(f"published date right on {report.published.right}/{report.published.total} articles")
+
+
+def _print_model_view(report: Report, console: Any) -> None:
+    """The facts scored with and without the model's additions (the rules alone)."""
+    from rich.table import Table
+
+    rules = report.without_model
+    if rules is None:
+        console.print("facts added by the model: none in this output (the scores below are the rules' alone)")
+        return
+    table = Table(title=f"Facts with and without the {report.model_facts} model-added facts", show_lines=False)
+    for col in ("type", "gold", "rules P", "rules R", "rules F1", "+model P", "+model R", "+model F1"):
+        table.add_column(col, justify="right" if col != "type" else "left")
+    for t in (*report.facts, "all"):
+        a = rules.facts_total if t == "all" else rules.facts[t]
+        b = report.facts_total if t == "all" else report.facts[t]
+        table.add_row(
+            t, str(b.tp + b.fn), f"{a.precision:.3f}", f"{a.recall:.3f}", f"{a.f1:.3f}",
+            f"{b.precision:.3f}", f"{b.recall:.3f}", f"{b.f1:.3f}",
+        )  # fmt: skip
+    console.print(table)
+    gained = report.facts_total.tp - rules.facts_total.tp
+    extra = report.model_facts - gained
+    console.print(f"model-added facts: {report.model_facts} ({gained} more gold facts matched, {extra} extra)")

@@ -511,7 +511,7 @@ def _quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
     words = [regex.escape(w) for w in q.split()]
     if len(words) > 80:
         return []
-    pattern = regex.compile(r"\s+".join(words))
+    pattern = regex.compile(r"\s+".join(words), regex.IGNORECASE)
     return [(m.start(), m.end()) for m in pattern.finditer(text)]
 
 
@@ -519,7 +519,7 @@ def label_candidates(
     text: str, cands: Sequence[Candidate], gold_facts: Iterable[Mapping[str, Any]]
 ) -> tuple[list[str | None], list[dict[str, Any]]]:
     """Each candidate's label: the type of the gold fact whose value it has and whose quote contains it,
-    NONE, or None for a repeat of a gold value whose context differs (left out of training).
+    NONE, or None for a repeat of a gold value whose context is unclear (left out of training).
 
     A gold value written again elsewhere (headline, lead, caption) with the same counted noun or unit
     takes the same type: the guide counts it once, and `apply` adds no fact already found.
@@ -555,6 +555,7 @@ def label_candidates(
         for i in inside:
             labels[i] = str(g["type"])
         nouns = {_key(cands[i].noun) for i in inside if cands[i].noun}
+        classes = {_noun_class(cands[i]) for i in inside} - {None}
         for i in same_value:
             if i in inside or labels[i] not in (NONE, None):
                 continue
@@ -562,8 +563,17 @@ def label_candidates(
             alike = (c.mention.unit == "VND" and all(cands[j].mention.unit == "VND" for j in inside)) or (
                 c.noun is not None and _key(c.noun) in nouns
             )
-            labels[i] = str(g["type"]) if alike else None
+            if alike:
+                labels[i] = str(g["type"])
+            elif classes and _noun_class(c) is not None and _noun_class(c) not in classes:
+                labels[i] = NONE  # the same value counting another kind of thing: "08 CĐCS", "8 đoàn viên"
+            else:
+                labels[i] = None
     return labels, unaligned
+
+
+def _noun_class(c: Candidate) -> str | None:
+    return next((k.partition("=")[2] for k in c.features if k.startswith("noun_class=")), None) if c.noun else None
 
 
 def load_gold(paths: Sequence[Path | str]) -> list[GoldArticle]:
@@ -1063,8 +1073,13 @@ def model_fact(text: str, sentences: Sequence[Sentence], c: Candidate, type_: st
         subject=c.noun if m.unit is None else None,
         period=None,
         sentence=text[lo:hi],
-        confidence=round(float(p), 3),
+        confidence=_confidence(p),
     )
+
+
+def _confidence(p: float) -> float:
+    """Three decimals, and never certainty: 0.999 at most."""
+    return min(0.999, round(float(p), 3))
 
 
 def apply(text: str, sentences: Sequence[Sentence], facts: list[Fact], model: FactModel | None = None) -> list[Fact]:
@@ -1086,7 +1101,7 @@ def apply(text: str, sentences: Sequence[Sentence], facts: list[Fact], model: Fa
     for j, c in enumerate(cands):
         if c.rule is not None:
             if c.rule.type in col:
-                c.rule.confidence = round(float(scores[j, col[c.rule.type]]), 3)
+                c.rule.confidence = _confidence(scores[j, col[c.rule.type]])
         elif model.types:
             i = int(np.argmax(scores[j]))
             best.append((float(scores[j, i]), j, model.types[i]))
@@ -1388,26 +1403,35 @@ def plot_reliability(cv: CVResult, path: Path | str) -> Path:
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    fig, ax = plt.subplots(figsize=(5.5, 5.5), dpi=100)
+    fig, (ax, bars) = plt.subplots(2, 1, figsize=(6, 7), dpi=100, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfectly calibrated")
-    for pairs, raw, label, marker in (
-        (cv.pairs, True, "uncalibrated", "s"),
-        (cv.pairs, False, "calibrated (every candidate)", "o"),
-        (cv.emitted, False, "calibrated (output facts)", "^"),
-    ):
+    series = (
+        (cv.pairs, True, "uncalibrated, every candidate", "s", "tab:blue"),
+        (cv.pairs, False, "calibrated, every candidate", "o", "tab:orange"),
+        (cv.emitted, False, "calibrated, output facts", "^", "tab:green"),
+    )
+    for pairs, raw, label, marker, colour in series:
         bins = [b for b in reliability(pairs, raw=raw) if b["n"]]
         if not bins:
             continue
-        ax.plot(
-            [b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker=marker, linewidth=1,
-            label=f"{label}, n={len(pairs)}",
+        # points only: a line across empty bins would suggest data that is not there
+        ax.scatter(
+            [b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker=marker, color=colour,
+            s=[20 + 6 * math.sqrt(b["n"]) for b in bins], alpha=0.8, label=f"{label} (n={len(pairs)})",
         )  # fmt: skip
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence (mean in bin)")
+    ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("share right (held-out articles)")
-    ax.set_title("Facts model: reliability, article-level CV")
+    ax.set_title(f"Facts model: reliability, {len(cv.folds)}-fold CV by article")
     ax.legend(loc="upper left", fontsize=8)
+    width = 0.1
+    for offset, (pairs, raw, label, _, colour) in zip((-0.03, 0.0, 0.03), series, strict=True):
+        counts = [b["n"] for b in reliability(pairs, raw=raw)]
+        centres = [(i + 0.5) * width + offset for i in range(len(counts))]
+        bars.bar(centres, counts, width=0.028, color=colour, label=label)
+    bars.set_yscale("symlog")
+    bars.set_ylabel("candidates in bin")
+    bars.set_xlabel("confidence")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

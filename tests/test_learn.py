@@ -1,0 +1,506 @@
+"""The facts model: candidates and their features, labels from gold, training, article-level
+cross-validation, calibration, model files and `vnfacts train`."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from extract import facts as facts_stage
+from extract import learn, pipeline, segment
+from extract.evaluate import evaluate_records, print_report
+
+from .conftest import CORPUS, GOLD, ROOT
+
+
+def candidates_of(text: str, *, rules: bool = True) -> list[learn.Candidate]:
+    sentences = segment.split_sentences(text)
+    found = facts_stage.extract_facts(text, sentences) if rules else []
+    return learn.candidates(text, sentences, found)
+
+
+def candidate(text: str, raw: str) -> learn.Candidate:
+    found = [c for c in candidates_of(text) if c.mention.raw == raw]
+    assert found, f"{raw!r} is not a candidate of {text!r}"
+    return found[0]
+
+
+@pytest.fixture(autouse=True)
+def _shipped_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with the shipped model, whatever the environment says."""
+    monkeypatch.delenv(learn.MODEL_ENV, raising=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Candidates and features
+
+
+@pytest.mark.parametrize(
+    ("text", "raw", "present", "absent"),
+    [
+        (
+            "Năm qua, Công đoàn tỉnh đã kết nạp 1.234 đoàn viên mới.",
+            "1.234",
+            ["unit=count", "qual=exact", "L1=nạp", "L2=kết", "R1=đoàn", "Rb=đoàn_viên", "noun_class=member",
+             "noun_type=members_recruited", "trig=kết nạp", "trig_type=members_recruited", "rule=members_recruited"],
+            ["unit=VND", "yearlike"],
+        ),
+        (
+            "Công đoàn đã trao 500 suất quà, tổng trị giá trên 1,6 tỷ đồng cho công nhân.",
+            "trên 1,6 tỷ đồng",
+            ["unit=VND", "qual=over", "mag=9", "cue_word=tổng trị giá", "cue_flow=disbursed", "rule=money"],
+            ["unit=count", "noun_class=gift"],
+        ),
+        (
+            "Dịp này, công đoàn trao 500 suất quà cho công nhân.",
+            "500",
+            ["noun_class=gift", "noun=suất quà", "rule=gifts", "sent=<=0"],
+            ["rule=money"],
+        ),
+        (
+            "Hội nghị có gần 1.000 công nhân lao động dự, chiếm 70% số lao động của khu công nghiệp.",
+            "70%",
+            ["unit=%"],
+            ["unit=count", "noun_class=worker"],
+        ),
+        (
+            "Công đoàn cơ sở được thành lập với 32 đoàn viên.",
+            "32",
+            ["noun_class=member", "Lw=với"],
+            ["rule=members_recruited", "rule=unions_established"],
+        ),
+        (
+            "Từ năm 2019 đến nay đã có 15 công đoàn cơ sở được thành lập mới.",
+            "15",
+            ["noun_class=union", "after_type=unions_established"],
+            ["datelike"],
+        ),
+    ],
+)  # fmt: skip
+def test_candidate_features(text: str, raw: str, present: list[str], absent: list[str]) -> None:
+    features = candidate(text, raw).features
+    for name in present:
+        assert name in features, (name, sorted(features))
+    for name in absent:
+        assert name not in features, name
+
+
+@pytest.mark.parametrize(
+    ("text", "raws"),
+    [
+        # a sentence with a rule fact: all its numbers are candidates
+        ("Đã kết nạp 120 đoàn viên, đạt 110% kế hoạch năm 2022.", ["120", "110%"]),
+        # a count of something the patterns name, without a rule: a candidate
+        ("Công đoàn cơ sở được thành lập với 32 đoàn viên.", ["32"]),
+        # money without a cue: a candidate
+        ("Mỗi căn hộ có giá 100 triệu đồng.", ["100 triệu đồng"]),
+        # only dates, shares and ordinals: none
+        ("Ngày 20/5/2021, tỷ lệ đạt 70%, lần thứ 3.", []),
+        ("", []),
+    ],
+)
+def test_which_numbers_are_candidates(text: str, raws: list[str]) -> None:
+    assert [c.mention.raw for c in candidates_of(text)] == raws
+
+
+def test_rule_fact_is_mapped_to_its_own_number() -> None:
+    # both numbers are 40; the gift fact's number is the one before "phần quà"
+    text = "LĐLĐ tỉnh trao tặng tượng trưng 40 vé xe và 40 phần quà cho công nhân."
+    cands = candidates_of(text)
+    gifts = [c for c in cands if c.rule is not None and c.rule.type == "gifts"]
+    assert len(gifts) == 1
+    assert text[gifts[0].mention.end :].startswith(" phần quà")
+
+
+def test_pair_features_share_agreement_across_types() -> None:
+    features = {"bias": 1.0, "unit=count": 1.0, "trig_type=gifts": 1.0, "rule=gifts": 1.0, "noun_type=gifts": 1.0}
+    gifts = learn.pair_features(features, "gifts")
+    money = learn.pair_features(features, "money")
+    assert {"agree:trig_type", "agree:rule", "agree:noun_type", "agree:unit", "gifts|trig_type=gifts"} <= set(gifts)
+    assert not any(k.startswith("agree:") for k in money)
+    assert "bias" in gifts and "bias" in money
+    assert learn.without_rules(features) == {"bias": 1.0, "unit=count": 1.0, "trig_type=gifts": 1.0,
+                                             "noun_type=gifts": 1.0}  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Labels
+
+
+@pytest.mark.parametrize(
+    ("text", "gold", "expected"),
+    [
+        # the quote contains the number: its type
+        (
+            "Công đoàn trao 500 suất quà. Có 500 công nhân dự hội nghị.",
+            [{"type": "gifts", "value": 500, "quote": "trao 500 suất quà"}],
+            {"500": ["gifts", learn.NONE]},
+        ),
+        # a repeat with the same counted noun (headline, lead) takes the same type
+        (
+            "Trao 1.553 suất quà Tết cho công nhân.\nDịp Tết, công đoàn đã trao tặng 1.553 suất quà Tết.",
+            [{"type": "gifts", "value": 1553, "quote": "trao tặng 1.553 suất quà Tết"}],
+            {"1.553": ["gifts", "gifts"]},
+        ),
+        # the same value counting another kind of thing is no fact (quotes match whatever the case)
+        (
+            "Thành lập được 08 CĐCS trong năm.\nCó 8 đoàn viên được khen thưởng.",
+            [{"type": "unions_established", "value": 8, "quote": "thành lập được 08 CĐCS"}],
+            {"08": ["unions_established"], "8": [learn.NONE]},
+        ),
+        # ... and where the repeat counts nothing the patterns name, it is left out of training (None)
+        (
+            "Công đoàn trao 45 suất quà cho công nhân.\nChương trình có 45 tiết mục do 300 công nhân biểu diễn.",
+            [{"type": "gifts", "value": 45, "quote": "trao 45 suất quà"}],
+            {"45": ["gifts", None]},
+        ),
+        # no gold fact: every number is none
+        ("Công đoàn cơ sở được thành lập với 32 đoàn viên.", [], {"32": [learn.NONE]}),
+    ],
+)
+def test_labels(text: str, gold: list[dict], expected: dict[str, list]) -> None:
+    cands = candidates_of(text)
+    labels, unaligned = learn.label_candidates(text, cands, gold)
+    got: dict[str, list] = {}
+    for c, label in zip(cands, labels, strict=True):
+        got.setdefault(c.mention.raw, []).append(label)
+    assert {raw: got.get(raw) for raw in expected} == expected
+    assert unaligned == []
+
+
+def test_gold_fact_whose_quote_is_not_in_the_text_is_reported() -> None:
+    text = "Công đoàn trao 500 suất quà."
+    cands = candidates_of(text)
+    labels, unaligned = learn.label_candidates(text, cands, [{"type": "gifts", "value": 500, "quote": "không có"}])
+    assert labels == ["gifts"]  # the value is written once: it is that number
+    assert [g["value"] for g in unaligned] == [500]
+
+
+# --------------------------------------------------------------------------------------------
+# Training on a tiny synthetic gold (as reviewers would make it)
+
+PLACES = [
+    "huyện An Lão", "thành phố Vinh", "tỉnh Lào Cai", "quận 7", "huyện Mê Linh", "ngành Giáo dục",
+    "tỉnh Đồng Nai", "huyện Cát Hải", "thị xã Sơn Tây", "tỉnh Bình Dương", "huyện Đông Anh", "tỉnh Sơn La",
+]  # fmt: skip
+
+
+def synthetic_article(rng: random.Random, place: str) -> tuple[str, list[dict]]:
+    """An article with a recruitment phrased in a way the patterns lack ("bổ sung … đoàn viên mới", which
+    a reviewer added), gifts the rules find, and numbers that are no facts."""
+    n, g, m, k = rng.randint(20, 900), rng.randint(50, 2000), rng.randint(10, 60), rng.randint(40, 300)
+    text = (
+        f"Công đoàn {place} tổng kết năm\n"
+        f"Năm qua, Công đoàn {place} đã bổ sung {n} đoàn viên mới cho tổ chức công đoàn.\n"
+        f"Dịp Tết, công đoàn trao {g} suất quà cho công nhân có hoàn cảnh khó khăn.\n"
+        f"Một công đoàn cơ sở được thành lập với {m} đoàn viên.\n"
+        f"Hội nghị tổng kết có {k} đại biểu tham dự.\n"
+    )
+    gold = [
+        {"type": "members_recruited", "value": n, "quote": f"bổ sung {n} đoàn viên mới"},
+        {"type": "gifts", "value": g, "quote": f"trao {g} suất quà"},
+    ]
+    return text, gold
+
+
+@pytest.fixture(scope="module")
+def synthetic_gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("synthetic")
+    (folder / "articles").mkdir()
+    rng = random.Random(7)
+    lines = []
+    for i, place in enumerate(PLACES):
+        text, gold = synthetic_article(rng, place)
+        (folder / "articles" / f"a{i:02d}.txt").write_text(text, encoding="utf-8")
+        lines.append(json.dumps({"file": f"articles/a{i:02d}.txt", "facts": gold}, ensure_ascii=False))
+    path = folder / "reviews.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def synthetic_model(synthetic_gold: Path) -> learn.FactModel:
+    return learn.fit(learn.load_gold([synthetic_gold]), folds=4)
+
+
+def test_training_on_synthetic_gold(synthetic_gold: Path, synthetic_model: learn.FactModel) -> None:
+    articles = learn.load_gold([synthetic_gold])
+    assert len(articles) == len(PLACES)
+    labels = [lab for a in articles for lab in a.labels]
+    assert labels.count("members_recruited") == len(PLACES)
+    assert labels.count("gifts") == len(PLACES)
+    assert synthetic_model.meta["version"] == learn.MODEL_VERSION
+    assert synthetic_model.meta["training"]["articles"] == len(PLACES)
+    assert 0.5 <= synthetic_model.threshold <= 1.01
+
+
+@pytest.mark.parametrize(
+    ("text", "type_", "value"),
+    [
+        ("Trong đợt ra quân, Công đoàn quận Hoàn Kiếm đã bổ sung 57 đoàn viên mới cho tổ chức.",
+         "members_recruited", 57),
+        ("Sau 6 tháng, công đoàn các khu công nghiệp bổ sung thêm 1.205 đoàn viên mới.", "members_recruited", 1205),
+    ],
+)  # fmt: skip
+def test_model_adds_a_fact_the_rules_miss(
+    synthetic_model: learn.FactModel, text: str, type_: str, value: float
+) -> None:
+    sentences = segment.split_sentences(text)
+    rule_facts = facts_stage.extract_facts(text, sentences)
+    assert not any(f.type == type_ and f.value == value for f in rule_facts)  # the patterns miss it
+    out = learn.apply(text, sentences, list(rule_facts), synthetic_model)
+    added = [f for f in out if f.pattern == learn.MODEL_PATTERN]
+    assert [(f.type, f.value) for f in added] == [(type_, value)]
+    fact = added[0]
+    assert fact.quote == text[fact.start : fact.end] and fact.quote.endswith("đoàn viên mới")
+    assert fact.unit == "person" and fact.qualifier == "exact" and fact.status == "achieved" and fact.period is None
+    assert fact.sentence and fact.flow is None and 0.0 < fact.confidence <= 0.999
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Một công đoàn cơ sở mới được thành lập với 25 đoàn viên.",
+        "Hội nghị có 150 đại biểu tham dự.",
+        "Tỷ lệ đoàn viên mới đạt 95%.",
+    ],
+)
+def test_model_adds_nothing_where_the_gold_says_no_fact(synthetic_model: learn.FactModel, text: str) -> None:
+    sentences = segment.split_sentences(text)
+    out = learn.apply(text, sentences, facts_stage.extract_facts(text, sentences), synthetic_model)
+    assert [f for f in out if f.pattern == learn.MODEL_PATTERN] == []
+
+
+def test_fast_scoring_equals_the_pipeline(synthetic_gold: Path, synthetic_model: learn.FactModel) -> None:
+    rows = [c.features for a in learn.load_gold([synthetic_gold]) for c in a.candidates]
+    assert np.allclose(synthetic_model.raw(rows), synthetic_model.raw_pipeline(rows), atol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-validation by article
+
+
+@pytest.mark.parametrize(("n", "folds"), [(44, 5), (5, 5), (3, 5), (12, 4)])
+def test_article_folds_never_leak(n: int, folds: int) -> None:
+    splits = learn.article_folds(n, folds)
+    assert len(splits) == min(folds, n)
+    tested: list[int] = []
+    for train, test in splits:
+        assert not set(train) & set(test)
+        assert sorted(train + test) == list(range(n))
+        tested += test
+    assert sorted(tested) == list(range(n))  # each article is held out exactly once
+
+
+def test_cross_validation_holds_out_whole_articles(synthetic_gold: Path) -> None:
+    articles = learn.load_gold([synthetic_gold])
+    cv = learn.cross_validate(articles, folds=3)
+    for train, test in cv.folds:
+        assert not {articles[i].path for i in train} & {articles[i].path for i in test}
+    held_out = {p.article for p in cv.pairs}
+    assert held_out == set(range(len(articles)))
+    # the rules alone miss every "bổ sung" recruitment; the model finds them on held-out articles
+    assert cv.rules.facts["members_recruited"].recall == 0.0
+    assert cv.combined.facts["members_recruited"].recall > 0.5
+    assert cv.combined.facts_total.f1 > cv.rules.facts_total.f1
+    summary = learn.cv_summary(cv)
+    assert summary["all"]["rules"]["recall"] < summary["all"]["rules_and_model"]["recall"]
+    assert sum(b["n"] for b in summary["reliability"]) == len(cv.pairs)
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration
+
+
+def test_calibration_recovers_known_probabilities() -> None:
+    rng = np.random.RandomState(0)
+    raw = rng.uniform(0, 1, 4000)
+    truth = raw**3  # the raw scores are far too confident
+    right = rng.uniform(0, 1, 4000) < truth
+    for method in ("sigmoid", "isotonic"):
+        cal = learn.fit_calibrator(raw, right, method)
+        calibrated = cal(raw)
+        assert np.all(np.diff(calibrated[np.argsort(raw)]) >= -1e-9)  # order kept
+        assert abs(calibrated.mean() - right.mean()) < 0.02
+        pairs = [learn.Pair(0, i, "gifts", float(r), bool(y), False, float(c))
+                 for i, (r, y, c) in enumerate(zip(raw, right, calibrated, strict=True))]  # fmt: skip
+        assert learn.calibration_error(pairs)["ece"] < 0.03
+        assert learn.calibration_error(pairs, raw=True)["ece"] > 0.15
+
+
+def test_calibration_with_rule_input_and_degenerate_data() -> None:
+    raw = np.array([0.2, 0.3, 0.9, 0.95, 0.5, 0.6])
+    right = np.array([1, 1, 1, 1, 0, 0], dtype=bool)
+    rule = np.array([1, 1, 1, 1, 0, 0], dtype=bool)
+    cal = learn.fit_calibrator(raw, right, "sigmoid-rule", rule)
+    out = cal(raw, rule)
+    assert out[:4].min() > out[4:].max()  # what a rule took is right here, whatever the raw score
+    assert learn.fit_calibrator([0.1, 0.9], [True, True]).method == "identity"
+    with pytest.raises(ValueError, match="unknown calibration"):
+        learn.fit_calibrator(raw, right, "platt")
+
+
+def test_reliability_bins() -> None:
+    scored = [(0.05, False), (0.95, True), (0.92, False), (1.0, True)]
+    pairs = [learn.Pair(0, i, "money", c, r, True, c) for i, (c, r) in enumerate(scored)]
+    bins = learn.reliability(pairs)
+    assert [b["n"] for b in bins] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 3]
+    assert math.isclose(bins[-1]["accuracy"], 2 / 3)
+
+
+# --------------------------------------------------------------------------------------------
+# Model files
+
+
+def test_shipped_model_loads_with_metadata() -> None:
+    model = learn.load_model(learn.DEFAULT_MODEL)
+    assert model.meta["version"] == learn.MODEL_VERSION
+    assert model.types and 0.5 <= model.threshold <= 1.01
+    assert learn.DEFAULT_MODEL.stat().st_size < 5_000_000
+    meta = json.loads(learn.DEFAULT_MODEL.with_suffix(".json").read_text(encoding="utf-8"))
+    assert {"version", "trained", "sklearn", "training", "gold", "cv"} <= set(meta)
+    assert meta["cv"]["all"]["rules_and_model"]["recall"] >= meta["cv"]["all"]["rules"]["recall"]
+
+
+def _payload(**changes: object) -> dict:
+    payload = joblib.load(learn.DEFAULT_MODEL)
+    payload.update(changes)
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "not found"),
+        (b"not a model at all", "cannot be read"),
+        ({"format": "something else"}, "not a vnfacts facts model"),
+        ("newer", r"version 2; this vnfacts reads version 1 only \(upgrade vnfacts"),
+        ("older", r"version 0; .*retrain"),
+        ("damaged", "damaged"),
+    ],
+)
+def test_bad_model_files_give_clear_errors(tmp_path: Path, content: object, message: str) -> None:
+    path = tmp_path / "model.joblib"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content == "newer":
+        joblib.dump(_payload(version=learn.MODEL_VERSION + 1), path)
+    elif content == "older":
+        joblib.dump(_payload(version=0), path)
+    elif content == "damaged":
+        joblib.dump(_payload(pipeline="no pipeline"), path)
+    elif content is not None:
+        joblib.dump(content, path)
+    with pytest.raises(learn.ModelError, match=message):
+        learn.load_model(path)
+
+
+def test_bad_model_stops_the_warm_up_not_each_article(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "missing.joblib"
+    monkeypatch.setenv(learn.MODEL_ENV, str(path))
+    with pytest.raises(RuntimeError, match=r"missing\.joblib"):
+        pipeline.warm_up()
+
+
+def test_model_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Năm qua, Công đoàn tỉnh đã kết nạp 1.234 đoàn viên mới."
+    with_model = pipeline.extract_text(text).facts
+    monkeypatch.setenv(learn.MODEL_ENV, "off")
+    rules = pipeline.extract_text(text).facts
+    assert (
+        [(f.type, f.value) for f in with_model] == [(f.type, f.value) for f in rules] == [("members_recruited", 1234)]
+    )
+    assert rules[0].confidence == facts_stage.extract_facts(text, segment.split_sentences(text))[0].confidence
+    assert 0.0 <= with_model[0].confidence <= 0.999
+
+
+# --------------------------------------------------------------------------------------------
+# `vnfacts train` and the evaluation with and without the model
+
+
+@pytest.mark.slow
+def test_vnfacts_train_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from extract.cli import app
+
+    gold = tmp_path / "seeds.jsonl"
+    shutil.copy(CORPUS / "gold" / "seeds.jsonl", gold)  # its articles are found in the project
+    out = tmp_path / "m.joblib"
+    result = CliRunner().invoke(app, ["train", str(gold), "-o", str(out), "--cv", "--folds", "3"])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and out.with_suffix(".json").is_file() and (tmp_path / "m-reliability.png").is_file()
+    assert "Reliability" in result.output and "rules F1" in result.output
+    meta = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta["training"]["articles"] == 5 and meta["cv"]["folds"] == 3
+    monkeypatch.setenv(learn.MODEL_ENV, str(out))
+    pipeline.warm_up()
+    assert pipeline.extract_text("Đã kết nạp 120 đoàn viên mới.").facts
+
+
+def test_vnfacts_train_names_the_missing_article(tmp_path: Path) -> None:
+    from extract.cli import app
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"file": "corpus/nowhere/x.txt", "facts": []}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", str(gold), "-o", str(tmp_path / "m.joblib")])
+    assert result.exit_code == 2
+    assert "corpus/nowhere/x.txt" in result.output and "not found" in result.output
+
+
+def test_resolve_article_relative_to_gold_project_and_shared(tmp_path: Path) -> None:
+    gold = tmp_path / "g.jsonl"
+    (tmp_path / "a.txt").write_text("x", encoding="utf-8")
+    assert learn.resolve_article("a.txt", gold) == (tmp_path / "a.txt", None)
+    seed = next((CORPUS / "seeds").glob("*.txt"))
+    assert learn.resolve_article(str(seed.relative_to(ROOT)), gold)[0].resolve() == seed.resolve()
+    (tmp_path / "r.jsonl").write_text("", encoding="utf-8")
+    assert learn.resolve_article("r.jsonl#7", gold) == (tmp_path / "r.jsonl", "7")
+
+
+def test_evaluate_shows_rules_alone_and_with_the_model() -> None:
+    from rich.console import Console
+
+    gold = [{"file": "a.txt", "facts": [{"type": "gifts", "value": 5}, {"type": "money", "value": 1e6}]}]
+    articles = [{"source": "/x/a.txt", "published": None}]
+    facts = [
+        {"source": "/x/a.txt", "type": "gifts", "value": 5, "pattern": "gifts.give"},
+        {"source": "/x/a.txt", "type": "money", "value": 1e6, "pattern": learn.MODEL_PATTERN},
+        {"source": "/x/a.txt", "type": "beneficiaries", "value": 9, "pattern": learn.MODEL_PATTERN},
+    ]
+    report = evaluate_records(gold, articles, facts, [])
+    assert report.model_facts == 2
+    assert report.without_model is not None
+    assert (report.without_model.facts_total.tp, report.without_model.facts_total.fn) == (1, 1)
+    assert (report.facts_total.tp, report.facts_total.fp) == (2, 1)
+    console = Console(record=True, width=200)
+    print_report(report, console)
+    lines = console.export_text().rstrip("\n").splitlines()
+    assert lines[-1].startswith("published date right on")
+    assert lines[-5].startswith("facts      P")  # the summary keeps its place at the tail
+    assert any("2 model-added facts" in line for line in lines)
+    plain = evaluate_records(gold, articles, facts[:1], [])
+    assert plain.without_model is None and plain.model_facts == 0
+
+
+# --------------------------------------------------------------------------------------------
+# On the seed and dev gold (dev articles live in ../shared)
+
+
+@pytest.mark.slow
+def test_cross_validation_on_seed_and_dev_gold(shared: Path) -> None:
+    articles = learn.load_gold([CORPUS / "gold" / "seeds.jsonl", GOLD / "dev.jsonl"])
+    assert len(articles) == 44
+    assert sum(len(a.unaligned) for a in articles) == 0
+    cv = learn.cross_validate(articles)
+    rules, combined = cv.rules.facts_total, cv.combined.facts_total
+    # the model may only add what it gains: recall up at least as much as precision down
+    assert (combined.recall - rules.recall) >= (rules.precision - combined.precision)
+    assert learn.calibration_error(cv.pairs)["ece"] < 0.05
+    assert learn.calibration_error(cv.pairs)["brier"] < learn.calibration_error(cv.pairs, raw=True)["brier"]
