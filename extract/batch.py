@@ -12,11 +12,13 @@ How a run keeps its promises:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -108,6 +110,11 @@ class OutputFolder:
         for leftover in self.out.glob(".tmp-*"):
             leftover.unlink(missing_ok=True)
 
+    @property
+    def lock_fd(self) -> int | None:
+        """The descriptor that holds the lock (None when not open)."""
+        return self._lock.fileno() if self._lock is not None else None
+
     def close(self) -> None:
         if self._lock is not None:
             fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
@@ -139,9 +146,28 @@ class OutputFolder:
         return keys
 
 
-def _init_worker() -> None:
+def _exit_with(parent: int) -> None:
+    """Exit when `parent` is gone: a worker whose run was killed (kill -9, out of memory) would
+    otherwise wait for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="vnfacts-parent-watch", daemon=True).start()
+
+
+def _init_worker(lock_fd: int | None = None, parent: int | None = None) -> None:
     # Ctrl-C is handled by the parent, which saves what is done; workers just stop with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker shares the parent's lock on the output folder: were the parent killed, the
+    # worker's copy would keep the folder locked. The lock is the parent's alone.
+    if lock_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock_fd)
+    if parent is not None:
+        _exit_with(parent)
     from extract import pipeline
 
     pipeline.warm_up()
@@ -262,7 +288,7 @@ def run(
                 for chunk in _chunks(documents()):
                     collect(process_chunk(chunk, tokens))
             else:
-                _run_pool(_chunks(documents()), workers, tokens, collect)
+                _run_pool(_chunks(documents()), workers, tokens, collect, lock_fd=folder.lock_fd)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
@@ -278,11 +304,20 @@ def run(
 
 
 def _run_pool(
-    chunks: Iterator[list[Document]], workers: int, tokens: bool, collect: Callable[[list[Result]], None]
+    chunks: Iterator[list[Document]],
+    workers: int,
+    tokens: bool,
+    collect: Callable[[list[Result]], None],
+    *,
+    lock_fd: int | None = None,
 ) -> None:
     """Keep a bounded number of chunks in flight so memory does not grow with the corpus."""
     max_in_flight = workers * 3
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(lock_fd, os.getpid()))
+
+    pool = new_pool()
     in_flight: dict[Future[list[Result]], list[Document]] = {}
     try:
         exhausted = False
@@ -312,7 +347,7 @@ def _run_pool(
                         ]
                     )
                     pool.shutdown(wait=False, cancel_futures=True)
-                    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+                    pool = new_pool()
                     retry = list(in_flight.values())
                     in_flight.clear()
                     for c in retry:
