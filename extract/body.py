@@ -500,11 +500,16 @@ def find_body(text: str, *, title: str | None = None) -> Body:
     `title` is the headline when the record or page gives it; otherwise the first line is taken as the
     title when it looks like one. The body is one paragraph per line, separated by blank lines.
     """
-    _config()  # a broken pattern file must stop the run, so it is read outside the guard
+    # A broken pattern file must stop the run, so the files are read outside the guard (the date
+    # forms too: date lines are found with them).
+    _config()
+    metadata.check_dates()
     if not isinstance(text, str):
         return Body(text="", title=title)
     try:
         return _find_body(text, title)
+    except patterns.PatternError:
+        raise
     except Exception:  # an odd page keeps all its lines rather than failing the article
         lines = [line.strip() for line in text.split("\n")]
         return Body(text="\n\n".join(s for s in lines if s), title=title)

@@ -86,6 +86,13 @@ def _dates() -> _Dates:
     )
 
 
+def check_dates() -> None:
+    """Read patterns/dates.yaml now (once): raises PatternError naming the file and line if it is
+    malformed. For callers that guard their own work against odd input, so that a broken pattern
+    file stops the run instead of being taken for an odd page."""
+    _dates()
+
+
 def _valid(cfg: _Dates, year: str, month: str, day: str) -> dt.date | None:
     try:
         date = dt.date(int(year), int(month), int(day))
