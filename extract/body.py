@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import html
-import html.parser
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -579,11 +578,14 @@ _MAX_DEPTH = 400
 _MIN_TEXT = 80
 
 
-class _PlainText(html.parser.HTMLParser):
-    """Text of an HTML page without scripts, menus, headers and footers; iterative, any depth."""
+class _PlainText:
+    """lxml parser target: the text of an HTML page without scripts, menus, headers and footers.
+
+    libxml2 reads a page in linear time whatever is left unclosed (html.parser rescans the rest of
+    the page for every unclosed tag or comment: quadratic), and a target builds no tree, so any
+    depth is fine."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skip = 0
         self.depth = 0
@@ -591,7 +593,7 @@ class _PlainText(html.parser.HTMLParser):
         self.title: list[str] = []
         self.in_title = False
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def start(self, tag: str, attrib: Any) -> None:
         if tag not in _VOID_TAGS:
             self.depth += 1
             self.max_depth = max(self.max_depth, self.depth)
@@ -602,21 +604,27 @@ class _PlainText(html.parser.HTMLParser):
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
         if tag not in _VOID_TAGS:
             self.depth = max(0, self.depth - 1)
         if tag == "title":
             self.in_title = False
-        if tag in _SKIP_TAGS and self.skip:
+        if tag in _SKIP_TAGS and tag not in _VOID_TAGS and self.skip:
             self.skip -= 1
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
         if self.in_title:
             self.title.append(data)
         elif not self.skip:
             self.parts.append(data)
+
+    def comment(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
 
 
 def _paragraphs(text: str) -> str:
@@ -624,15 +632,22 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
 
 
-def _plain(html_text: str) -> tuple[str, str | None, int]:
-    parser = _PlainText()
+_SURROGATE = regex.compile("[\ud800-\udfff]")
+
+
+def _plain(html_text: str) -> tuple[str, str | None, _PlainText]:
+    """The page's text, its <title>, and the reader (with the depth of the page's elements)."""
+    from lxml import etree
+
+    target = _PlainText()
+    parser = etree.HTMLParser(target=target, recover=True, huge_tree=True, no_network=True, remove_comments=True)
     try:
-        parser.feed(html_text)
+        parser.feed(_SURROGATE.sub("\ufffd", html_text))  # libxml2 reads UTF-8, which has no lone surrogates
         parser.close()
     except Exception:  # keep what was read before the fault
         pass
-    title = " ".join("".join(parser.title).split()) or None
-    return _paragraphs("".join(parser.parts)), title, parser.max_depth
+    title = " ".join("".join(target.title).split()) or None
+    return _paragraphs("".join(target.parts)), title, target
 
 
 def _trafilatura(html_text: str, url: str | None) -> tuple[str | None, str | None, str | None, str | None]:
@@ -665,9 +680,9 @@ def page_text(html_text: str, *, url: str | None = None) -> Page:
     """
     if not isinstance(html_text, str) or not html_text.strip():
         return Page(text="", title=None, published=None, author=None)
-    plain, plain_title, depth = _plain(html_text)
+    plain, plain_title, reader = _plain(html_text)
     text = title = published = author = None
-    if depth <= _MAX_DEPTH:
+    if reader.max_depth <= _MAX_DEPTH:
         try:
             text, title, published, author = _trafilatura(html_text, url)
         except Exception:  # trafilatura or lxml choked on this page: the plain reader's text is used
