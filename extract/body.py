@@ -575,6 +575,9 @@ _VOID_TAGS = frozenset(
 # Trafilatura keeps the document tree in memory and walks it recursively: beyond this depth of nested
 # elements it is not asked, and the plain reader below is used instead.
 _MAX_DEPTH = 400
+# Trafilatura's fallback extractors (jusText, readability) take time quadratic in the number of
+# paragraphs on some pages: beyond this many block elements only its own extractor runs.
+_MAX_FALLBACK_BLOCKS = 2000
 _MIN_TEXT = 80
 
 
@@ -590,6 +593,7 @@ class _PlainText:
         self.skip = 0
         self.depth = 0
         self.max_depth = 0
+        self.blocks = 0
         self.title: list[str] = []
         self.in_title = False
 
@@ -602,6 +606,7 @@ class _PlainText:
         if tag in _SKIP_TAGS and tag not in _VOID_TAGS:
             self.skip += 1
         if tag in _BLOCK_TAGS:
+            self.blocks += 1
             self.parts.append("\n")
 
     def end(self, tag: str) -> None:
@@ -636,7 +641,7 @@ _SURROGATE = regex.compile("[\ud800-\udfff]")
 
 
 def _plain(html_text: str) -> tuple[str, str | None, _PlainText]:
-    """The page's text, its <title>, and the reader (with the depth of the page's elements)."""
+    """The page's text, its <title>, and the reader (its depth and count of block elements)."""
     from lxml import etree
 
     target = _PlainText()
@@ -650,11 +655,14 @@ def _plain(html_text: str) -> tuple[str, str | None, _PlainText]:
     return _paragraphs("".join(target.parts)), title, target
 
 
-def _trafilatura(html_text: str, url: str | None) -> tuple[str | None, str | None, str | None, str | None]:
+def _trafilatura(
+    html_text: str, url: str | None, *, fast: bool = False
+) -> tuple[str | None, str | None, str | None, str | None]:
     import trafilatura
 
     options: dict[str, Any] = {
         "url": url,
+        "fast": fast,
         "include_comments": False,
         "include_tables": True,
         "with_metadata": True,
@@ -684,7 +692,9 @@ def page_text(html_text: str, *, url: str | None = None) -> Page:
     text = title = published = author = None
     if reader.max_depth <= _MAX_DEPTH:
         try:
-            text, title, published, author = _trafilatura(html_text, url)
+            text, title, published, author = _trafilatura(
+                html_text, url, fast=reader.blocks > _MAX_FALLBACK_BLOCKS
+            )
         except Exception:  # trafilatura or lxml choked on this page: the plain reader's text is used
             text = None
     text = _paragraphs(text) if text and text.strip() else plain
