@@ -316,7 +316,7 @@ def run(
     import fsspec
 
     started = time.perf_counter()
-    fs, root = fsspec.core.url_to_fs(str(out))
+    fs, root = fsspec.core.url_to_fs(_as_url(out))
     root = root.rstrip("/") or root
     local = _is_local(fs)
     summary = RunSummary(out=Path(root) if local else str(out), formats=tuple(formats))  # type: ignore[arg-type]
@@ -383,6 +383,18 @@ def run(
             folder.close()
         summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _as_url(out: Path | str) -> str:
+    """`Path("s3://bucket/run")` reads "s3:/bucket/run": give a URL that went through Path its "//" back."""
+    import fsspec
+
+    text = str(out)
+    if isinstance(out, Path):
+        m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):/(?!/)", text)
+        if m and m.group(1) in fsspec.available_protocols() and m.group(1) not in ("file", "local"):
+            return f"{m.group(1)}://{text[m.end() :]}"
+    return text
 
 
 def _is_memory(fs: Any) -> bool:

@@ -216,3 +216,18 @@ def test_a_failed_partition_becomes_error_rows(paths: list[str], expected_source
     assert all(a["status"] == "error" and "worker lost" in a["error"] for a in articles)
     assert (stats.processed, stats.errors, stats.ok) == (len(paths), len(paths), 0)
     assert parts["facts"].num_rows == 0 and "tokens" not in parts
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        (Path("s3://bucket/run1"), "s3://bucket/run1"),  # a URL that went through Path (the command line)
+        (Path("memory://vnfacts/out"), "memory://vnfacts/out"),
+        ("gs://bucket/run1", "gs://bucket/run1"),
+        (Path("out/run1"), "out/run1"),
+        (Path("/data/out"), "/data/out"),
+        (Path("notaprotocol:/x"), "notaprotocol:/x"),
+    ],
+)
+def test_output_urls_survive_being_paths(out: Path | str, expected: str) -> None:
+    assert distributed._as_url(out) == expected
