@@ -225,6 +225,7 @@ def run(
         folder.check_options(tokens)
         done = folder.done_keys()
         seen: set[int] = set()
+        repeats: dict[int, int] = {}
         buffer: list[Result] = []
         docs_done = 0
         bytes_done = 0
@@ -239,16 +240,21 @@ def run(
                 kwargs = {"max_bytes": max_bytes} if max_bytes else {}
                 for doc in read.read_path(path, **kwargs):
                     key = _source_key(doc.source)
-                    if key in done:
-                        summary.skipped += 1
-                        continue
                     if key in seen:
+                        # Named by its place among the repeats, so that a resumed run names it the same
+                        # way and knows whether it is done.
+                        repeats[key] = repeats.get(key, 1) + 1
                         doc = Document(
-                            source=f"{doc.source}#duplicate-{summary.processed}",
+                            source=f"{doc.source}#duplicate-{repeats[key]}",
                             text=None,
                             error=f"{doc.source}: the same source appears twice in this run; kept the first",
                         )
-                    seen.add(key)
+                        key = _source_key(doc.source)
+                    else:
+                        seen.add(key)
+                    if key in done:
+                        summary.skipped += 1
+                        continue
                     yield doc
 
         def collect(results: list[Result]) -> None:
