@@ -380,7 +380,7 @@ def train(
         raise typer.Exit(2) from exc
     info = model.meta["training"]
     console.print(
-        f"trained on {info['articles']} articles ({info['candidates']} numbers, "
+        f"trained on {info['articles']} articles ({info['candidates']} numbers, of them "
         f"{sum(n for k, n in info['labels'].items() if k != learn.NONE)} facts) in {model.meta['train_seconds']} s; "
         f"threshold for added facts {model.threshold:g}"
     )

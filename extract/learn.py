@@ -89,6 +89,7 @@ class Candidate:
     features: dict[str, float]
     noun: str | None = None  # the counted noun as written
     noun_end: int = -1
+    addable: bool = False  # money, or a count of something the patterns name: the model may add it
 
 
 def _rules() -> Any:
@@ -98,7 +99,7 @@ def _rules() -> Any:
 
 
 def _tokens(text: str) -> list[str]:
-    return ["<n>" if _DIGIT.match(t) else t for t in _TOKEN.findall(text.lower())]
+    return ["<n>" if t[0].isdigit() else t for t in _TOKEN.findall(text.lower())]
 
 
 def _left_tokens(text: str, lo: int, pos: int, width: int = _WINDOW) -> list[str]:
@@ -150,13 +151,21 @@ def _cues() -> dict[str, tuple[tuple[str, str], ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in out.items() if len(k.split()) <= _LONGEST}
 
 
+@functools.lru_cache(maxsize=1)
+def _cue_ends() -> frozenset[str]:
+    """The last syllable of every cue phrase: only there can a phrase end."""
+    return frozenset(k.rsplit(" ", 1)[-1] for k in _cues())
+
+
 def _cues_before(toks: Sequence[str]) -> list[tuple[int, str, tuple[tuple[str, str], ...]]]:
     """The cue phrases that end in `toks` (the syllables before a number), nearest first: (how many
     syllables after the phrase, the phrase, what it says). Longest phrase first at each end."""
-    cues = _cues()
+    cues, ends = _cues(), _cue_ends()
     out = []
     n = len(toks)
     for end in range(n, 0, -1):
+        if toks[end - 1] not in ends:
+            continue
         for size in range(min(_LONGEST, end), 0, -1):
             phrase = " ".join(toks[end - size : end])
             said = cues.get(phrase)
@@ -166,9 +175,11 @@ def _cues_before(toks: Sequence[str]) -> list[tuple[int, str, tuple[tuple[str, s
     return out
 
 
+_MARGIN = 60  # characters read around a number: find_numbers looks 40 back for qualifiers and dates
+_EDGE = 12  # a number this close to the edge of what was read may be cut: it is read in its own stretch
 _SPACE = regex.compile(r"\s*[“\"'‘«(]?\s*")
-# a number written in digits (not part of a date, a symbol or a share)
-_NUMERAL = regex.compile(r"(?<![\p{L}\p{N}])\p{N}{1,15}+(?:[.,]\p{N}{1,15}+){0,6}+(?![\p{N}/%])")
+# a number written in digits, followed by a word (or a quoted one): the only numbers that can count something
+_NUMERAL = regex.compile(r"(?<![\p{L}\p{N}])\p{N}{1,15}+(?:[.,]\p{N}{1,15}+){0,6}+(?=[ \t]{0,3}[\p{L}“\"'‘«(])")
 
 
 def _noun_after(r: Any, text: str, pos: int, limit: int) -> tuple[str | None, str | None, int, bool]:
@@ -192,14 +203,12 @@ def _noun_after(r: Any, text: str, pos: int, limit: int) -> tuple[str | None, st
 def _counts_something(r: Any, grammar: Any, text: str, end: int, limit: int) -> bool:
     """Whether the numeral ending at `end` is followed by a counted noun, a measure word, a scale word
     or a currency: the shapes of every fact type (a count of something the patterns name, or money)."""
-    cls, _, _, measured = _noun_after(r, text, end, limit)
-    if cls is not None or measured:
-        return True
     for name in ("scale", "currency"):
         pattern = getattr(grammar, name, None)
         if pattern is not None and pattern.match(text, end, limit):
             return True
-    return False
+    cls, _, _, measured = _noun_after(r, text, end, limit)
+    return cls is not None or measured
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -243,12 +252,19 @@ def _sentences_or_lines(text: str, sentences: Sequence[Sentence]) -> list[Senten
     return [Sentence(i, m.start(), m.end(), i) for i, m in enumerate(_LINE.finditer(text))]
 
 
-def candidates(text: str, sentences: Sequence[Sentence], facts: Sequence[Fact]) -> list[Candidate]:
+def candidates(
+    text: str, sentences: Sequence[Sentence], facts: Sequence[Fact], *, scored_only: bool = False
+) -> list[Candidate]:
     """The numbers of `text` that could be facts, with their features; `facts` are the rule facts.
 
-    Every number mention (extract.numbers) of a sentence that holds a rule fact, or a numeral followed by
-    a counted noun, a measure word, a scale word or a currency, is a candidate. Other sentences hold
-    only dates, shares, ordinals and the like, and reading their numbers would cost time for nothing."""
+    The numbers (extract.numbers) around each rule fact and each numeral followed by a counted noun, a
+    measure word, a scale word or a currency are candidates: every number that could be a fact, and
+    those near it. Elsewhere are only dates, shares, ordinals and the like, and reading them would
+    cost time for nothing.
+
+    With `scored_only`, only the numbers `apply` needs: those a rule took and those it could add (an
+    amount of money, or a count of something the patterns name). A candidate's features never depend
+    on the other candidates, so leaving some out changes nothing for the rest."""
     from extract import numbers
 
     if not isinstance(text, str) or not text.strip():
@@ -257,21 +273,31 @@ def candidates(text: str, sentences: Sequence[Sentence], facts: Sequence[Fact]) 
     grammar = numbers.grammar()
     sents = _sentences_or_lines(text, sentences)
     starts = [s.start for s in sents]
-    chosen: set[int] = set()
+    # the stretches of text to read numbers in: around each rule fact and each numeral that counts something
+    spans: list[tuple[int, int, int]] = []  # (start, end, sentence)
     for f in facts:
-        if not f.pattern.startswith("model"):
-            chosen.add(_sentence_of(starts, sents, f.start))
+        k = _sentence_of(starts, sents, f.start)
+        if k >= 0 and not f.pattern.startswith("model"):
+            spans.append((max(sents[k].start, f.start - _MARGIN), min(sents[k].end, f.end + _MARGIN), k))
     for m in _NUMERAL.finditer(text):
         k = _sentence_of(starts, sents, m.start())
-        if k not in chosen and k >= 0 and _counts_something(r, grammar, text, m.end(), sents[k].end):
-            chosen.add(k)
-    chosen.discard(-1)
+        if k >= 0 and _counts_something(r, grammar, text, m.end(), sents[k].end):
+            spans.append((max(sents[k].start, m.start() - _MARGIN), min(sents[k].end, m.end() + _MARGIN), k))
+    merged: list[list[int]] = []
+    for a, b, k in sorted(spans):
+        if merged and k == merged[-1][2] and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b, k])
     mentions: list[NumberMention] = []
     where: list[int] = []
-    for k in sorted(chosen):
-        s = sents[k]
-        for m in numbers.find_numbers(text[s.start : s.end]):
-            mentions.append(replace(m, start=m.start + s.start, end=m.end + s.start))
+    for a, b, k in merged:
+        lo, hi = sents[k].start, sents[k].end
+        for m in numbers.find_numbers(text[a:b]):
+            # a number cut by the stretch's edge is read whole in the stretch around it, or not at all
+            if (m.start < _EDGE and a > lo) or (m.end > b - a - _EDGE and b < hi):
+                continue
+            mentions.append(type(m)(**{**vars(m), "start": m.start + a, "end": m.end + a}))
             where.append(k)
     if not mentions:
         return []
@@ -280,10 +306,21 @@ def candidates(text: str, sentences: Sequence[Sentence], facts: Sequence[Fact]) 
     for f in facts:
         if not f.pattern.startswith("model"):
             rule_values[(f.value, f.value_max)].add(f.type)
-    return [
-        _features(r, text, m, k, sents, rule_of.get(i), rule_values)
-        for i, (m, k) in enumerate(zip(mentions, where, strict=True))
-    ]
+    out = []
+    for i, (m, k) in enumerate(zip(mentions, where, strict=True)):
+        rule = rule_of.get(i)
+        if scored_only and rule is None and not _addable(r, text, m, sents[k].end):
+            continue
+        out.append(_features(r, text, m, k, sents, rule, rule_values))
+    return out
+
+
+def _addable(r: Any, text: str, m: NumberMention, limit: int) -> bool:
+    """Whether the model may add this number as a fact: money, or a count of something named."""
+    if m.unit is not None:
+        return m.unit == "VND"
+    cls, _, _, measured = _noun_after(r, text, m.end, min(limit, m.end + 80))
+    return cls is not None or measured
 
 
 def _features(
@@ -391,7 +428,8 @@ def _features(
     if sents[k].paragraph == 0:
         f["para0"] = 1.0
     f["relpos"] = round(m.start / max(1, len(text)), 3)
-    return Candidate(m, k, rule, f, noun=noun, noun_end=noun_end)
+    addable = m.unit == "VND" or (m.unit is None and (cls is not None or measured))
+    return Candidate(m, k, rule, f, noun=noun, noun_end=noun_end, addable=addable)
 
 
 @functools.lru_cache(maxsize=1)
@@ -654,10 +692,17 @@ class Calibrator:
         if self.method == "isotonic":
             return np.asarray(self.estimator.predict(p.ravel())).reshape(p.shape)
         # the fitted logistic function, computed directly (as predict_proba does, without its checks)
-        coef = np.asarray(self.estimator.coef_, dtype=float).ravel()
-        z = coef[0] * _logit(p) + float(np.asarray(self.estimator.intercept_).ravel()[0])
-        if self.method == "sigmoid-rule" and from_rule is not None:
-            z = z + coef[1] * np.broadcast_to(np.asarray(from_rule, dtype=float), p.shape)
+        coef = self.__dict__.get("_coef")
+        if coef is None:
+            coef = self.__dict__["_coef"] = (
+                [float(c) for c in np.asarray(self.estimator.coef_).ravel()],
+                float(np.asarray(self.estimator.intercept_).ravel()[0]),
+            )
+        (a, *rest), c = coef
+        q = np.clip(p, 1e-6, 1 - 1e-6)
+        z = a * np.log(q / (1 - q)) + c
+        if rest and from_rule is not None:
+            z += rest[0] * from_rule
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
 
@@ -708,11 +753,13 @@ class FactModel:
         p = np.asarray(self.pipeline.predict_proba(rows))[:, positive]
         return p.reshape(len(feature_rows), len(self.types))
 
-    def _weights(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
-        """The fitted linear function as a table: feature -> row of weights (shared, then per type).
+    def _weights(self) -> tuple[dict[str, int], np.ndarray, float]:
+        """The fitted linear function as a table: candidate feature -> its weight for each type.
 
-        Scoring a candidate then takes one lookup per feature instead of building a row per type,
-        which keeps the model's share of extraction time small; `raw` equals `raw_pipeline`."""
+        A feature's row adds its shared weight, its weight joined with each type, and the weight of the
+        agreement it makes with a type ("trig_type=gifts" agrees with gifts). Scoring a candidate then
+        takes one lookup per feature instead of building a row per type, which keeps the model's share
+        of extraction time small; `raw` equals `raw_pipeline`."""
         cached = self.__dict__.get("_table")
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -720,68 +767,69 @@ class FactModel:
         classifier = self.pipeline.named_steps["classifier"]
         coef = np.asarray(classifier.coef_, dtype=float).ravel()
         sign = 1.0 if list(classifier.classes_).index(1) == 1 else -1.0
-        type_col = {t: 1 + i for i, t in enumerate(self.types)}
+        col = {t: i for i, t in enumerate(self.types)}
         rows: dict[str, int] = {}
-        entries: list[tuple[int, int, float]] = []
-        agree = np.zeros(len(AGREEMENT) + 1)  # shared by all types
+        entries: list[tuple[int, int | None, float]] = []  # (row, type column or None: every type, weight)
+
+        def add(name: str, column: int | None, w: float) -> None:
+            entries.append((rows.setdefault(name, len(rows)), column, w))
+
         for name, i in vocabulary.items():
             w = sign * float(coef[i])
             if name.startswith("agree:"):
+                cue = name.partition(":")[2]
+                if cue in AGREEMENT:
+                    for t in self.types:
+                        add(f"{cue}={t}", col[t], w)
+                elif cue == "unit":
+                    for t in self.types:
+                        add("unit=VND" if t == "money" else "unit=count", col[t], w)
                 continue
             t, sep, base = name.partition("|")
-            if sep and t in type_col:
-                key, col = base, type_col[t]
+            if sep and t in col:
+                add(base, col[t], w)
             else:
-                key, col = name, 0
-            row = rows.setdefault(key, len(rows))
-            entries.append((row, col, w))
-        table = np.zeros((len(rows), len(self.types) + 1))
-        for row, col, w in entries:
-            table[row, col] += w
-        for k, cue in enumerate((*AGREEMENT, "unit")):
-            i = vocabulary.get(f"agree:{cue}")
-            if i is not None:
-                agree[k] = sign * float(coef[i])
+                add(name, None, w)
+        table = np.zeros((len(rows), len(self.types)))
+        for row, column, w in entries:
+            if column is None:
+                table[row] += w
+            else:
+                table[row, column] += w
         intercept = sign * float(np.asarray(classifier.intercept_).ravel()[0])
-        self.__dict__["_table"] = (rows, table, agree, intercept)
+        self.__dict__["_table"] = (rows, table, intercept)
         return self.__dict__["_table"]  # type: ignore[no-any-return]
 
     def raw(self, feature_rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         """Uncalibrated probability of each type (columns: `types`) for each candidate's features."""
-        rows, table, agree, intercept = self._weights()
-        agree_of = self.__dict__.get("_agree_of")
-        if agree_of is None:  # "trig_type=gifts" -> (its weight, the column of gifts)
-            agree_of = {
-                f"{cue}={t}": (agree[k], i) for k, cue in enumerate(AGREEMENT) for i, t in enumerate(self.types)
-            }
-            self.__dict__["_agree_of"] = agree_of
-        money = self.types.index("money") if "money" in self.types else -1
-        z = np.full((len(feature_rows), len(self.types)), intercept)
-        for j, features in enumerate(feature_rows):
-            idx, vals = [], []
+        rows, table, intercept = self._weights()
+        idx: list[int] = []
+        vals: list[float] = []
+        bounds = [0]
+        for features in feature_rows:
             for name, v in features.items():
                 row = rows.get(name)
                 if row is not None:
                     idx.append(row)
                     vals.append(v)
-                hit = agree_of.get(name)
-                if hit is not None:
-                    z[j, hit[1]] += hit[0]
-            if idx:
-                summed = np.asarray(vals) @ table[idx]
-                z[j] += summed[1:] + summed[0]
-            if "unit=VND" in features and money >= 0:
-                z[j, money] += agree[-1]
-            elif "unit=count" in features:
-                z[j] += agree[-1]
-                if money >= 0:
-                    z[j, money] -= agree[-1]
+            bounds.append(len(idx))
+        z = np.full((len(feature_rows), len(self.types)), intercept)
+        if idx:
+            weighted = table[idx] * np.asarray(vals)[:, None]
+            has = np.diff(bounds) > 0  # a candidate without known features keeps the intercept alone
+            z[has] += np.add.reduceat(weighted, np.asarray(bounds[:-1])[has], axis=0)
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def _columns(self) -> dict[str, int]:
+        cols = self.__dict__.get("_cols")
+        if cols is None:
+            cols = self.__dict__["_cols"] = {t: i for i, t in enumerate(self.types)}
+        return cols  # type: ignore[no-any-return]
 
     def rule_mask(self, cands: Sequence[Candidate]) -> np.ndarray:
         """True where a candidate's column is the type of the rule that took it."""
         mask = np.zeros((len(cands), len(self.types)), dtype=bool)
-        col = {t: i for i, t in enumerate(self.types)}
+        col = self._columns()
         for j, c in enumerate(cands):
             if c.rule is not None and c.rule.type in col:
                 mask[j, col[c.rule.type]] = True
@@ -931,7 +979,7 @@ def _added_facts(article: GoldArticle, scored: Sequence[tuple[int, str, float]],
     out: list[Fact] = []
     for j, t, p in sorted(scored, key=lambda s: -s[2]):
         c = article.candidates[j]
-        if c.rule is not None or t == NONE or p < threshold or c.mention.unit == "%":
+        if c.rule is not None or t == NONE or p < threshold or not c.addable:
             continue
         key = _fact_key(t, c.mention.value, c.mention.value_max)
         if key in have:
@@ -1091,11 +1139,11 @@ def apply(text: str, sentences: Sequence[Sentence], facts: list[Fact], model: Fa
         model = active_model()
         if model is None:
             return facts
-    cands = candidates(text, sentences, facts)
+    cands = candidates(text, sentences, facts, scored_only=True)
     if not cands:
         return facts
     scores = model.scores(cands)
-    col = {t: i for i, t in enumerate(model.types)}
+    col = model._columns()
     out = list(facts)
     best = []
     for j, c in enumerate(cands):
@@ -1109,7 +1157,7 @@ def apply(text: str, sentences: Sequence[Sentence], facts: list[Fact], model: Fa
     for p, j, t in sorted(best, reverse=True):
         c = cands[j]
         key = _fact_key(t, c.mention.value, c.mention.value_max)
-        if p < model.threshold or key in have or c.mention.unit == "%":  # shares are never facts (GUIDE)
+        if p < model.threshold or key in have:
             continue
         have.add(key)
         out.append(model_fact(text, sentences, c, t, p))
@@ -1197,36 +1245,28 @@ def model_path() -> Path | None:
     return Path(value)
 
 
-_failures: dict[str, ModelError] = {}
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_model(path: str, mtime_ns: int, size: int) -> FactModel:
-    return load_model(path)
+_loaded: dict[str, FactModel | ModelError] = {}  # model file -> the model, or why it cannot be used
 
 
 def active_model() -> FactModel | None:
-    """The model in use (loaded once), or None for the rules alone. A bad model file raises ModelError,
-    the same one every time without reading the file again."""
+    """The model in use (loaded once per file), or None for the rules alone. A bad model file raises
+    ModelError, the same one every time without reading the file again."""
     if _rules_only:
         return None
     path = model_path()
     if path is None:
         return None
-    try:
-        stat = path.stat()
-    except OSError:
-        stat = None
-    key = f"{path}:{stat.st_mtime_ns if stat else 0}:{stat.st_size if stat else 0}"
-    if key in _failures:
-        raise _failures[key]
-    try:
-        if stat is None:
-            return load_model(path)  # raises: not found
-        return _cached_model(str(path), stat.st_mtime_ns, stat.st_size)
-    except ModelError as exc:
-        _failures[key] = exc
-        raise
+    key = str(path)
+    found = _loaded.get(key)
+    if found is None:
+        try:
+            found = load_model(path)
+        except ModelError as exc:
+            found = exc
+        _loaded[key] = found
+    if isinstance(found, ModelError):
+        raise found
+    return found
 
 
 # --------------------------------------------------------------------------------------------
