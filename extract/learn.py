@@ -1341,15 +1341,15 @@ def cross_validate(
     )
 
 
-def reliability(pairs: Sequence[Pair], bins: int = 10, *, raw: bool = False) -> list[dict[str, float]]:
-    """Bins of confidence: how many, mean confidence, share right."""
+def reliability(pairs: Sequence[Pair], bins: int = 10, *, raw: bool = False) -> list[dict[str, Any]]:
+    """Bins of confidence: how many, mean confidence, share right (None in an empty bin)."""
     values = [(min(p.raw if raw else p.confidence, 1.0 - 1e-12), p.right) for p in pairs]
     out = []
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins
         inside = [(c, right) for c, right in values if lo <= c < hi]
         if not inside:
-            out.append({"lo": lo, "hi": hi, "n": 0, "confidence": float("nan"), "accuracy": float("nan")})
+            out.append({"lo": lo, "hi": hi, "n": 0, "confidence": None, "accuracy": None})
             continue
         conf = sum(c for c, _ in inside) / len(inside)
         acc = sum(right for _, right in inside) / len(inside)
@@ -1357,10 +1357,10 @@ def reliability(pairs: Sequence[Pair], bins: int = 10, *, raw: bool = False) -> 
     return out
 
 
-def calibration_error(pairs: Sequence[Pair], *, raw: bool = False) -> dict[str, float]:
-    """Expected calibration error (10 bins) and Brier score."""
+def calibration_error(pairs: Sequence[Pair], *, raw: bool = False) -> dict[str, Any]:
+    """Expected calibration error (10 bins) and Brier score (None without pairs)."""
     if not pairs:
-        return {"ece": float("nan"), "brier": float("nan"), "n": 0}
+        return {"ece": None, "brier": None, "n": 0}
     table = reliability(pairs, raw=raw)
     n = len(pairs)
     ece = sum(b["n"] / n * abs(b["confidence"] - b["accuracy"]) for b in table if b["n"])
@@ -1429,6 +1429,8 @@ def print_cv(cv: CVResult, console: Any) -> None:
         )  # fmt: skip
     console.print(rel)
     cal, raw = calibration_error(cv.pairs), calibration_error(cv.pairs, raw=True)
+    if not cal["n"]:
+        return
     console.print(
         f"calibration on {cal['n']} held-out candidates: ECE {cal['ece']:.3f} (uncalibrated {raw['ece']:.3f}), "
         f"Brier {cal['brier']:.3f} (uncalibrated {raw['brier']:.3f})"
