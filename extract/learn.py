@@ -1,23 +1,28 @@
-"""Learning from reviews: a model that scores every number of an article and completes the patterns.
+"""Learning from reviews: a model that scores the numbers of an article and completes the patterns.
 
-Every number mention of an article body (extract.numbers) is a *candidate*. Its features describe its
-context the way the patterns read it, but softly:
+The numbers (extract.numbers) around each rule fact and each numeral that counts something (a counted
+noun, a measure, scale or currency word follows) are *candidates*. Their features read the context the
+way the patterns do, but softly:
 - the syllables around it (unigrams and bigrams of up to 6 syllables on each side, inside its sentence).
   Vietnamese words are mostly one or two syllables, so syllable bigrams approximate underthesea's word
   segmentation; running word_tokenize on a window around each number cost more than 80% of the time
-  of extraction, far over what the model may add, so the same cheap features serve training and use;
-- the counted noun after it and its class, the nearest trigger word, money cue and status marker before
-  it, and the fact types they point to (from patterns/facts.yaml);
+  of extraction, far over the 20% the model may add, so the same cheap features serve training and use;
+- the counted noun after it and its class, the nearest trigger words, money cue and status marker in the
+  16 syllables before it, and the fact types they point to (the word lists of patterns/facts.yaml);
 - which rule fired on it (type and pattern id), and whether a rule found the same value elsewhere;
 - its unit (VND, %), qualifier, range, per-unit amount, magnitude, whether it looks like a year or date;
-- its position (sentence index, paragraph, place in the article).
+- its position (sentence index, first paragraph, place in the article).
 
-A scikit-learn pipeline (DictVectorizer + LogisticRegression) predicts each candidate's fact type or
-"none"; its probabilities are calibrated on out-of-fold predictions (folds are whole articles), so a
-confidence of 0.9 is right about 9 times in 10 on articles the model did not see. Rules stay first:
-`apply` sets the confidence of every rule fact (the calibrated probability of the rule's type for its
-number) and adds a fact the rules missed only where the calibrated probability reaches the threshold
-chosen by cross-validation. Added facts carry the pattern id "model:v1".
+A scikit-learn pipeline (DictVectorizer + LogisticRegression) scores (number, type) pairs: the features
+as they are, joined with the type, and whether each cue agrees with the type, so rare types learn from
+common ones. A number's type is the best-scoring one (or none). Training shows each number a rule took a
+second time without its rule features, so the model also learns to read the context alone. The scores
+are calibrated on out-of-fold predictions (folds are whole articles), with whether a rule took the number
+as a second input, so a confidence of 0.9 is right about 9 times in 10 on articles the model did not see.
+
+Rules stay first: `apply` sets the confidence of every rule fact (the calibrated probability of the
+rule's type for its number) and adds a fact the rules missed only where the calibrated probability
+reaches the threshold chosen by cross-validation. Added facts carry the pattern id "model:v1".
 
 Training data are gold JSONL files (corpus/gold/seeds.jsonl, ../shared/gold/dev.jsonl, or the gold
 that `vnfacts review export` makes from reviewers' verdicts). A candidate is labelled with a gold
@@ -225,18 +230,18 @@ def _sentence_of(starts: list[int], sentences: Sequence[Sentence], pos: int) -> 
 
 
 def _rule_of(mentions: Sequence[NumberMention], facts: Sequence[Fact]) -> dict[int, Fact]:
-    """Which mention each rule fact is the value of: equal value, inside the fact's quote."""
+    """Which mention each rule fact is the value of: equal value, inside the fact's quote (else the
+    nearest mention of the value). Mentions are looked up by value, so this stays linear."""
+    by_value: dict[float, list[int]] = defaultdict(list)
+    for i, m in enumerate(mentions):
+        by_value[m.value].append(i)
     out: dict[int, Fact] = {}
     for f in facts:
         if f.pattern.startswith("model"):
             continue
-        inside = [
-            i
-            for i, m in enumerate(mentions)
-            if _same(m.value, f.value) and m.start < f.end and m.end > f.start and i not in out
-        ]
-        if not inside:  # a quote that does not cover its number: the nearest mention of the value
-            same = [i for i, m in enumerate(mentions) if _same(m.value, f.value) and i not in out]
+        same = [i for i in by_value.get(f.value, ()) if i not in out]
+        inside = [i for i in same if mentions[i].start < f.end and mentions[i].end > f.start]
+        if not inside:  # a quote that does not cover its number
             inside = sorted(same, key=lambda i: abs(mentions[i].start - f.start))[:1]
         if inside:
             out[inside[-1]] = f  # a quote ends at its number's noun (counts) or at the amount (money)
@@ -342,16 +347,16 @@ def _features(
         f["per_unit"] = 1.0
     if m.value_max is not None:
         f["range"] = 1.0
-    value = abs(m.value)
+    value = abs(m.value) if math.isfinite(m.value) else 0.0
     f[f"mag={min(12, int(math.log10(value))) if value >= 1 else -1}"] = 1.0
-    if value != int(value):
+    if not value.is_integer():
         f["fraction"] = 1.0
     digits = _DIGIT.search(m.raw)
     if digits is None:
         f["in_words"] = 1.0
     elif m.raw[digits.start()] == "0" and value >= 1:
         f["lead_zero"] = 1.0
-    if m.unit is None and value == int(value) and 1900 <= value <= 2100:
+    if m.unit is None and value.is_integer() and 1900 <= value <= 2100:
         f["yearlike"] = 1.0
 
     # the syllables around it
@@ -1139,6 +1144,13 @@ def apply(text: str, sentences: Sequence[Sentence], facts: list[Fact], model: Fa
         model = active_model()
         if model is None:
             return facts
+    try:
+        return _apply(model, text, sentences, facts)
+    except Exception:  # one odd article must not stop a batch: it keeps the rules' facts
+        return facts
+
+
+def _apply(model: FactModel, text: str, sentences: Sequence[Sentence], facts: list[Fact]) -> list[Fact]:
     cands = candidates(text, sentences, facts, scored_only=True)
     if not cands:
         return facts

@@ -504,3 +504,25 @@ def test_cross_validation_on_seed_and_dev_gold(shared: Path) -> None:
     assert (combined.recall - rules.recall) >= (rules.precision - combined.precision)
     assert learn.calibration_error(cv.pairs)["ece"] < 0.05
     assert learn.calibration_error(cv.pairs)["brier"] < learn.calibration_error(cv.pairs, raw=True)["brier"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9" * 200_000,
+        "1.000.000,5," * 50_000,
+        "kết nạp 1.234 đoàn viên, " * 4_000,
+        "".join(f"kết nạp {i} đoàn viên; " for i in range(1, 3_000)),
+        "trao 1e309 suất quà " * 100,
+        "\x00\ud800 5 đoàn viên",
+    ],
+)
+def test_apply_never_raises_and_stays_fast(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    sentences = segment.split_sentences(text) if len(text) < 50_000 else []
+    rule_facts = facts_stage.extract_facts(text, sentences)
+    out = learn.apply(text, sentences, list(rule_facts), learn.active_model())
+    assert len(out) >= len(rule_facts)
+    assert time.perf_counter() - started < 60
