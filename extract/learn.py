@@ -534,10 +534,12 @@ def rules_only() -> Iterator[None]:
         _rules_only = before
 
 
-def _read_article(path: Path, record_id: str | None) -> Document:
+def _read_article(path: Path, record_id: str | None, cache: dict[Path, list[Document]]) -> Document:
     from extract import read
 
-    docs = list(read.read_path(str(path)))
+    if path not in cache:  # a JSON lines file of many records is read once
+        cache[path] = list(read.read_path(str(path)))
+    docs = cache[path]
     if record_id is not None:
         docs = [d for d in docs if d.source.rsplit("#", 1)[-1] == record_id]
     if not docs:
@@ -626,6 +628,7 @@ def load_gold(paths: Sequence[Path | str]) -> list[GoldArticle]:
 
     out: list[GoldArticle] = []
     missing: list[str] = []
+    read_cache: dict[Path, list[Document]] = {}
     for gold_path in map(Path, paths):
         if not gold_path.is_file():
             raise GoldError(f"{gold_path}: no such gold file")
@@ -639,7 +642,7 @@ def load_gold(paths: Sequence[Path | str]) -> list[GoldArticle]:
             except GoldError as exc:
                 missing.append(str(exc))
                 continue
-            doc = _read_article(path, record_id)
+            doc = _read_article(path, record_id, read_cache)
             with rules_only():
                 result = pipeline.process_document(doc)
             if result.article.status == "error":

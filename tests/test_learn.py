@@ -526,3 +526,22 @@ def test_apply_never_raises_and_stays_fast(text: str) -> None:
     out = learn.apply(text, sentences, list(rule_facts), learn.active_model())
     assert len(out) >= len(rule_facts)
     assert time.perf_counter() - started < 60
+
+
+def test_gold_naming_records_of_a_json_lines_file(tmp_path: Path) -> None:
+    records = [
+        {"id": "a1", "text": "Năm qua, Công đoàn tỉnh đã kết nạp 1.234 đoàn viên mới."},
+        {"id": "a2", "text": "Dịp Tết, công đoàn trao 500 suất quà cho công nhân."},
+    ]
+    (tmp_path / "articles.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8"
+    )
+    gold = tmp_path / "gold.jsonl"
+    lines = [
+        {"file": "articles.jsonl#a2", "facts": [{"type": "gifts", "value": 500, "quote": "trao 500 suất quà"}]},
+        {"file": "articles.jsonl#a1", "facts": [{"type": "members_recruited", "value": 1234, "quote": "1.234"}]},
+    ]
+    gold.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines) + "\n", encoding="utf-8")
+    articles = learn.load_gold([gold])
+    assert [a.path.rsplit("#", 1)[-1] for a in articles] == ["a2", "a1"]
+    assert [[lab for lab in a.labels if lab != learn.NONE] for a in articles] == [["gifts"], ["members_recruited"]]
