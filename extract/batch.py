@@ -44,7 +44,7 @@ class OutputError(RuntimeError):
 
 @dataclass
 class RunSummary:
-    out: Path
+    out: Path | str  # a URL for a Dask run writing to object storage
     formats: tuple[str, ...]
     inputs_found: int = 0
     processed: int = 0

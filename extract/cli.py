@@ -43,7 +43,9 @@ def _parse_formats(values: list[str]) -> tuple[str, ...]:
 @app.command()
 def extract(
     inputs: Annotated[list[str], typer.Argument(help="Files, folders (recursive), globs, or - for standard input.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder for the tables.")] = Path("out"),
+    out: Annotated[
+        str, typer.Option("-o", "--out", help="Output folder for the tables (with --engine dask: any fsspec URL).")
+    ] = "out",
     format: Annotated[
         list[str],
         typer.Option("--format", "-f", help="parquet, csv, jsonl, duckdb or all; repeat or separate with commas."),
@@ -66,36 +68,44 @@ def extract(
     formats = _parse_formats(format)
     if engine not in ("local", "dask"):
         raise typer.BadParameter(f"unknown engine {engine!r}; choose local or dask")
-    if engine == "dask":
-        from extract import distributed
-
-        summary = distributed.run(
-            inputs, out, formats=formats, tokens=tokens, scheduler=scheduler, max_bytes=int(max_mb * 1e6)
-        )
-        _print_summary(summary)
-        raise typer.Exit(1 if summary.nothing_processed else 0)
-    show_progress = sys.stderr.isatty() if progress is None else progress
+    max_bytes = int(max_mb * 1e6)
     try:
         from extract import pipeline
 
-        pipeline.warm_up()
+        pipeline.warm_up()  # a malformed pattern file stops here, before any article
     except Exception as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    try:
-        if show_progress:
-            summary = _run_with_progress(inputs, out, formats, workers, tokens, int(max_mb * 1e6), part_size)
-        else:
-            summary = batch.run(
+
+    def run(hook: batch.ProgressHook | None) -> batch.RunSummary:
+        if engine == "dask":
+            from extract import distributed
+
+            return distributed.run(
                 inputs,
-                out,
+                out,  # a string, so that URLs such as s3://bucket/run keep their form
                 formats=formats,
-                workers=workers or None,
                 tokens=tokens,
-                max_bytes=int(max_mb * 1e6),
-                part_size=part_size,
+                scheduler=scheduler,
+                max_bytes=max_bytes,
+                n_workers=workers or None,
+                progress=hook,
             )
-    except batch.OutputError as exc:
+        return batch.run(
+            inputs,
+            Path(out),
+            formats=formats,
+            workers=workers or None,
+            tokens=tokens,
+            max_bytes=max_bytes,
+            part_size=part_size,
+            progress=hook,
+        )
+
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    try:
+        summary = _with_progress(inputs, run) if show_progress else run(None)
+    except (batch.OutputError, RuntimeError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:
@@ -110,9 +120,8 @@ def extract(
     raise typer.Exit(1 if summary.nothing_processed else 0)
 
 
-def _run_with_progress(
-    inputs: list[str], out: Path, formats: tuple[str, ...], workers: int, tokens: bool, max_bytes: int, part_size: int
-):  # type: ignore[no-untyped-def]
+def _with_progress(inputs: list[str], run):  # type: ignore[no-untyped-def]
+    """Run with a progress bar over the number of input files."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from extract import batch
@@ -129,19 +138,10 @@ def _run_with_progress(
     ) as bar:
         task = bar.add_task("extract", total=n_files or None)
 
-        def hook(docs: int, _bytes: int) -> None:
+        def hook(docs: int, _chars: int) -> None:
             bar.update(task, completed=docs)
 
-        summary = batch.run(
-            inputs,
-            out,
-            formats=formats,
-            workers=workers or None,
-            tokens=tokens,
-            max_bytes=max_bytes,
-            part_size=part_size,
-            progress=hook,
-        )
+        summary = run(hook)
         bar.update(task, completed=summary.processed, total=max(summary.processed, 1))
     return summary
 

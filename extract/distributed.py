@@ -127,8 +127,7 @@ def _documents(paths: Sequence[str], max_bytes: int | None, done: frozenset[int]
 
 
 def results_to_tables(results: Sequence[Result], *, tokens: bool) -> dict[str, pa.Table]:
-    rows = tables.rows_of(results, tokens=tokens)
-    return {name: tables.to_arrow(name, rows[name]) for name in _table_names(tokens)}
+    return tables.arrow_tables(results, tokens=tokens)
 
 
 def process_partition(

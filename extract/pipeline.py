@@ -135,16 +135,16 @@ def extract_paths(paths: str | Sequence[str] | Iterable[str], *, tokens: bool = 
     Meant for notebooks and small corpora; `vnfacts extract` is the batch runner for large ones.
     """
     from extract import read
-    from extract.tables import ORDER_BY, TABLE_NAMES, rows_of, to_arrow
+    from extract.tables import ORDER_BY, TABLE_NAMES, arrow_tables
 
     if isinstance(paths, str):
         paths = [paths]
     results = (
         process_document(doc, tokens=tokens) for path in read.expand_inputs(list(paths)) for doc in read.read_path(path)
     )
-    rows = rows_of(results, tokens=tokens)
+    data = arrow_tables(results, tokens=True)
     frames = {}
     for name in TABLE_NAMES:
-        frame = to_arrow(name, rows[name]).to_pandas()
+        frame = data[name].to_pandas()
         frames[name] = frame.sort_values(ORDER_BY[name], kind="stable").reset_index(drop=True)
     return Tables(**frames)

@@ -12,7 +12,6 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -111,20 +110,32 @@ ORDER_BY = {
 }
 
 
-def rows_of(results: Iterable[Result], *, tokens: bool = False) -> dict[str, list[dict[str, Any]]]:
-    """Plain dict rows for every table from a batch of results."""
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLE_NAMES}
+def arrow_tables(results: Iterable[Result], *, tokens: bool = False) -> dict[str, pa.Table]:
+    """The rows of every table for a batch of results, built column by column (a token table has
+    tens of thousands of rows per batch: a dict per row costs more than the extraction)."""
+    names = [t for t in TABLE_NAMES if t != "tokens" or tokens]
+    columns = {name: {f.name: [] for f in SCHEMAS[name]} for name in names}
+    articles, facts, citations = columns["articles"], columns["facts"], columns["citations"]
     for result in results:
-        rows["articles"].append(asdict(result.article))
-        rows["facts"].extend(asdict(f) for f in result.facts)
-        for c in result.citations:
-            row = asdict(c)
-            row["mention_spans"] = json.dumps([list(s) for s in c.mention_spans])
-            rows["citations"].append(row)
+        for key, values in articles.items():
+            values.append(getattr(result.article, key))
+        for fact in result.facts:
+            for key, values in facts.items():
+                values.append(getattr(fact, key))
+        for citation in result.citations:
+            for key, values in citations.items():
+                if key == "mention_spans":
+                    values.append(json.dumps([list(s) for s in citation.mention_spans]))
+                else:
+                    values.append(getattr(citation, key))
         if tokens:
-            a = result.article
-            rows["tokens"].extend({"doc_id": a.doc_id, "source": a.source, **asdict(t)} for t in result.tokens)
-    return rows
+            cols = columns["tokens"]
+            n = len(result.tokens)
+            cols["doc_id"].extend([result.article.doc_id] * n)
+            cols["source"].extend([result.article.source] * n)
+            for key in ("sentence", "index", "token", "start", "end"):
+                cols[key].extend(getattr(t, key) for t in result.tokens)
+    return {name: _from_columns(name, columns[name]) for name in names}
 
 
 def _encodable(value: Any) -> Any:
@@ -133,8 +144,12 @@ def _encodable(value: Any) -> Any:
 
 
 def to_arrow(name: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
+    """A table from plain dict rows (missing keys are nulls)."""
+    return _from_columns(name, {field.name: [row.get(field.name) for row in rows] for field in SCHEMAS[name]})
+
+
+def _from_columns(name: str, columns: dict[str, list[Any]]) -> pa.Table:
     schema = SCHEMAS[name]
-    columns = {field.name: [row.get(field.name) for row in rows] for field in schema}
     try:
         return pa.Table.from_pydict(columns, schema=schema)
     except UnicodeEncodeError:
@@ -153,11 +168,8 @@ def write_part(parts_dir: Path, results: Sequence[Result], *, tokens: bool) -> P
     name = f"part-{uuid.uuid4().hex}"
     tmp = parts_dir / f".tmp-{name}"
     tmp.mkdir()
-    rows = rows_of(results, tokens=tokens)
-    for table in TABLE_NAMES:
-        if table == "tokens" and not tokens:
-            continue
-        pq.write_table(to_arrow(table, rows[table]), tmp / f"{table}.parquet", compression="zstd")
+    for table, data in arrow_tables(results, tokens=tokens).items():
+        pq.write_table(data, tmp / f"{table}.parquet", compression="zstd")
     _fsync_dir(tmp)
     final = parts_dir / name
     os.replace(tmp, final)
@@ -207,7 +219,7 @@ def write_tables(
     *,
     tokens: bool,
     work_dir: Path,
-    memory_limit: str = "1GB",
+    memory_limit: str = "256MB",
 ) -> dict[str, int]:
     """Merge the parts into one file per table per format, atomically. Returns row counts."""
     import duckdb
