@@ -94,6 +94,19 @@ _RULE_KEYS = ("id", "kind")
 _RULE_OPTIONAL = ("words", "regex", "max_chars", "case_sensitive", "examples")
 
 
+def _whole_number(node: Any, key: str, default: int | None = None) -> int:
+    """A setting that must be a whole number; a PatternError names the file and line if it is not."""
+    value = node.get(key, default)
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return int(value)
+    except (TypeError, ValueError):
+        raise patterns.PatternError(
+            patterns.path_of(NAME), patterns.line_of(node, key), f"`{key}` must be a whole number, got {value!r}"
+        ) from None
+
+
 def _words_regex(words: Sequence[Any], bullets: str) -> str:
     """A whole-line phrase: optional bullet before; optional count "(12)" and ":" / "»" after."""
     phrases = sorted({" ".join(str(w).split()) for w in words if str(w).strip()})
@@ -121,7 +134,7 @@ def _compile_rule(node: Any, settings: dict[str, int], bullets: str) -> tuple[Ru
     flag = "-i" if node.get("case_sensitive") else "i"
     source = f"(?{flag}:" + "|".join(f"(?:{p})" for p in parts) + ")"
     pattern = patterns.compile_regex(source, NAME, node, "regex" if "regex" in node else "words")
-    max_chars = int(node.get("max_chars", settings["max_chars"]))
+    max_chars = _whole_number(node, "max_chars", settings["max_chars"])
     return Rule(rule_id, kind, pattern, max_chars), source
 
 
@@ -152,8 +165,8 @@ def _compile_signature(node: Any) -> _Signature:
         not_first_word=frozenset(str(w) for w in node.get("not_first_word") or ()),
         position=patterns.compile_regex(str(node["position"]), NAME, node, "position"),
         source=patterns.compile_regex(str(node["source"]), NAME, node, "source"),
-        max_chars=int(node["max_chars"]),
-        after_chars=int(node["after_chars"]),
+        max_chars=_whole_number(node, "max_chars"),
+        after_chars=_whole_number(node, "after_chars"),
     )
 
 
@@ -165,7 +178,7 @@ def _config() -> _Config:
     settings_node = patterns.check_keys(
         data["settings"], NAME, required=_SETTINGS, optional=("bullets",), what="settings"
     )
-    settings = {key: int(settings_node[key]) for key in _SETTINGS}
+    settings = {key: _whole_number(settings_node, key) for key in _SETTINGS}
     bullets = str(settings_node.get("bullets", "•-*"))
     rules: list[Rule] = []
     sources: list[str] = []

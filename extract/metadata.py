@@ -50,6 +50,20 @@ class _Dates:
     line_chars: int
 
 
+def _number(node: Any, key: str, default: Any, name: str, kind: type[int] | type[float]) -> Any:
+    """A number from a pattern file; a PatternError names the file and line if it is not one."""
+    value = node.get(key, default)
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        what = "a whole number" if kind is int else "a number"
+        raise patterns.PatternError(
+            patterns.path_of(name), patterns.line_of(node, key), f"`{key}` must be {what}, got {value!r}"
+        ) from None
+
+
 @functools.lru_cache(maxsize=1)
 def _dates() -> _Dates:
     data = patterns.check_keys(
@@ -80,9 +94,9 @@ def _dates() -> _Dates:
     return _Dates(
         forms=tuple(forms),
         filler=filler,
-        min_year=int(data.get("min_year", 1990)),
-        max_year=int(data.get("max_year", 2100)),
-        line_chars=int(data.get("line_chars", 100)),
+        min_year=_number(data, "min_year", 1990, DATES, int),
+        max_year=_number(data, "max_year", 2100, DATES, int),
+        line_chars=_number(data, "line_chars", 100, DATES, int),
     )
 
 
@@ -309,9 +323,9 @@ def _gazetteer() -> _Gazetteer:
         upper_context=regex.compile(context_source, regex.IGNORECASE),
         person_words=frozenset(str(w) for w in data.get("person_words") or ()),
         merger_date=_date_value(data["merger_date"], data, "merger_date"),
-        title_weight=float(weights["title"]),
-        context_weight=float(weights["context"]),
-        plain_weight=float(weights["plain"]),
+        title_weight=_number(weights, "title", None, PROVINCES, float),
+        context_weight=_number(weights, "context", None, PROVINCES, float),
+        plain_weight=_number(weights, "plain", None, PROVINCES, float),
     )
 
 
