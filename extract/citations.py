@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +112,8 @@ class Grammar:
     by_abbr: Mapping[str, DocType]  # abbreviation in a symbol (with case) -> type (first listed wins)
     head_re: regex.Pattern[str]
     standalone_re: regex.Pattern[str]
+    head_first_words: tuple[str, ...]  # lower case: every written head starts with one of them
+    standalone_hint_re: regex.Pattern[str]  # a piece every standalone symbol holds: "-NQ", "/QĐ"
     number_intro_re: regex.Pattern[str]
     title_re: regex.Pattern[str]
     item_re: regex.Pattern[str]
@@ -596,6 +598,8 @@ def grammar() -> Grammar:
         by_abbr=by_abbr,
         head_re=head_re,
         standalone_re=standalone_re,
+        head_first_words=tuple(sorted({f.split()[0].lower() for f in by_form if f.split()})),
+        standalone_hint_re=_regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
         number_intro_re=number_intro_re,
         title_re=title_re,
         item_re=item_re,
@@ -887,10 +891,55 @@ def _before(gr: Grammar, text: str, start: int) -> tuple[int, int, dt.date | Non
     return start, start, None, None
 
 
+_STANDALONE_BACK = 40  # characters: the most from a standalone citation's start to its symbol's "-" or "/"
+
+
+def _heads(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
+    """What `gr.head_re.finditer(text)` finds, trying the regex only where a head's first word or a
+    head abbreviation stands: a scan of the whole text at every character costs ten times more."""
+    low = text.lower()
+    if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
+        yield from gr.head_re.finditer(text)
+        return
+    starts: set[int] = set()
+    for words, where in ((gr.head_first_words, low), (tuple(gr.by_head_abbr), text)):
+        for w in words:
+            i = where.find(w)
+            while i >= 0:
+                starts.add(i)
+                i = where.find(w, i + 1)
+    pos = 0
+    for i in sorted(starts):
+        if i < pos:
+            continue
+        h = gr.head_re.match(text, i)
+        if h:
+            pos = h.end()
+            yield h
+
+
+def _standalones(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
+    """What `gr.standalone_re.finditer(text)` finds, trying the regex only a little before a symbol's
+    "-NQ" or "/QĐ": every match holds one, close to its start."""
+    pos = 0
+    tried = 0
+    for hint in gr.standalone_hint_re.finditer(text):
+        c = hint.start()
+        i = max(pos, tried, c - _STANDALONE_BACK)
+        while i <= c:
+            s = gr.standalone_re.match(text, i)
+            if s:
+                yield s
+                pos = i = max(s.end(), i + 1)
+            else:
+                i += 1
+        tried = max(tried, c + 1)
+
+
 def _mentions(gr: Grammar, text: str) -> list[_Mention]:
     out: list[_Mention] = []
     taken_until = 0
-    for h in gr.head_re.finditer(text):
+    for h in _heads(gr, text):
         if h.start() < taken_until:
             continue
         try:
@@ -902,7 +951,7 @@ def _mentions(gr: Grammar, text: str) -> list[_Mention]:
             taken_until = max(m.end for m in got)
     starts = [m.start for m in out]  # head mentions do not overlap and come in order
     ends = [m.end for m in out]
-    for s in gr.standalone_re.finditer(text):
+    for s in _standalones(gr, text):
         i = bisect.bisect_right(starts, s.start("num"))
         if i and ends[i - 1] > s.start("num"):
             continue  # already read as part of a head's citation
