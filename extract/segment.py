@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import regex
 
@@ -42,11 +43,70 @@ def paragraphs(text: str) -> list[Span]:
     return [Span(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
 
 
+_SENT_END = regex.compile(r"[.?!]")
+
+
 @functools.lru_cache(maxsize=1)
 def _sent_tokenize() -> Callable[[str], list[str]]:
     from underthesea import sent_tokenize
 
-    return sent_tokenize  # type: ignore[no-any-return]
+    sent_tokenize("Khởi động.")  # loads its abbreviations
+    try:
+        from underthesea.pipeline.sent_tokenize import sentence_tokenizer as tokenizer
+    except ImportError:
+        tokenizer = None
+    ends = getattr(tokenizer, "SENT_END_CHARS", None)
+    if ends != frozenset(".?!") or not callable(getattr(tokenizer, "_is_sentence_boundary", None)):
+        return sent_tokenize  # type: ignore[no-any-return]
+    return functools.partial(_sentences_from_text, tokenizer)
+
+
+def _sentences_from_text(tokenizer: Any, text: str) -> list[str]:
+    """underthesea's `sent_tokenize`, step for step, but jumping from one ".", "?" or "!" to the next
+    instead of looking at every character in Python: the same sentences at a tenth of the cost."""
+    if not text or not text.strip():
+        return []
+    ends = ".?!"
+    sentences: list[str] = []
+    start = 0
+    n = len(text)
+    found = _SENT_END.search(text)
+    while found:
+        i = found.start()
+        if text[i] == ".":
+            dot_end = i
+            while dot_end < n and text[dot_end] == ".":
+                dot_end += 1
+            if dot_end - i >= 3:  # an ellipsis ends a sentence only before a capital or the end
+                after = dot_end
+                while after < n and text[after] in " \t":
+                    after += 1
+                if after >= n or text[after].isupper():
+                    sentence = text[start:dot_end].strip()
+                    if sentence:
+                        sentences.append(sentence)
+                    while dot_end < n and text[dot_end] in " \t\n\r":
+                        dot_end += 1
+                    start = dot_end
+                found = _SENT_END.search(text, dot_end)
+                continue
+        if tokenizer._is_sentence_boundary(text, i):
+            end = i + 1
+            while end < n and text[end] in ends:
+                end += 1
+            sentence = text[start:end].strip()
+            if sentence:
+                sentences.append(sentence)
+            while end < n and text[end] in " \t\n\r":
+                end += 1
+            start = end
+            found = _SENT_END.search(text, end)
+            continue
+        found = _SENT_END.search(text, i + 1)
+    final = text[start:].strip()
+    if final:
+        sentences.append(final)
+    return sentences
 
 
 @functools.lru_cache(maxsize=1)
@@ -90,6 +150,8 @@ def _align(text: str, pieces: list[str], offset: int) -> Iterator[Span]:
 
 
 def _unclosed_quote(piece: str) -> bool:
+    if not any(q in piece for q in _OPEN_QUOTES):  # most pieces quote nothing
+        return False
     depth = 0
     for ch in piece:
         if ch in _OPEN_QUOTES:
