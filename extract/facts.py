@@ -63,6 +63,7 @@ def _keys(phrase: str) -> set[str]:
 
 
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+")
+_NEXT_WORD = regex.compile(r"\s+([\p{L}\p{N}_]+)")
 _PLAIN = regex.compile(r"[\p{L}\p{N}_]+(?: [\p{L}\p{N}_]+)*")
 
 
@@ -92,6 +93,15 @@ def _lexicon(words: Iterable[str], pattern: Any) -> Lexicon:
     prefixes = {" ".join(k.split()[:n]) for k in keys for n in range(1, len(k.split()) + 1)}
     longest = max((len(k.split()) for k in keys), default=0)
     return Lexicon(frozenset(keys), frozenset(prefixes), longest, pattern, plain)
+
+
+def _first_words(lexicons: Sequence[Lexicon]) -> dict[str, tuple[int, ...]]:
+    out: dict[str, list[int]] = {}
+    for k, lex in enumerate(lexicons):
+        if lex.plain:
+            for first in {key.split()[0] for key in lex.keys}:
+                out.setdefault(first, []).append(k)
+    return {w: tuple(ks) for w, ks in out.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,10 +181,8 @@ class Rules:
     achieved_plan_window: int
     periods: tuple[Any, ...]
     examples: tuple[Example, ...]
-    trigger_words: Lexicon
-    money_words: Lexicon
-    status_words: Lexicon
-    party_words: Lexicon
+    lexicons: tuple[Lexicon, ...]  # triggers, money cues, status markers, party context
+    first_words: Mapping[str, tuple[int, ...]]  # first word of a phrase -> the lexicons (by index) it opens
 
 
 def _list(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -410,6 +418,12 @@ def rules() -> Rules:
         periods.append(compiled)
 
     links = _list(top, "link_words")
+    lexicons = (
+        _lexicon(trigger_words, trigger_re),
+        _lexicon(money_kind, money_re),
+        _lexicon(status_of, status_re),
+        _lexicon(party_context, party),
+    )
     return Rules(
         counts=tuple(counts),
         trigger=trigger_re,
@@ -451,10 +465,8 @@ def rules() -> Rules:
         achieved_plan_window=int(_number(status, "achieved_plan_window", 4)),
         periods=tuple(periods),
         examples=tuple(examples),
-        trigger_words=_lexicon(trigger_words, trigger_re),
-        money_words=_lexicon(money_kind, money_re),
-        status_words=_lexicon(status_of, status_re),
-        party_words=_lexicon(party_context, party),
+        lexicons=lexicons,
+        first_words=_first_words(lexicons),
     )
 
 
@@ -495,15 +507,12 @@ class _Context:
     def __init__(self, r: Rules, text: str, start: int, end: int) -> None:
         self.r, self.text, self.start, self.end = r, text, start, end
         self.sentence = text[start:end]
-        self.clause_cuts = [start] + [start + i + 1 for i, ch in enumerate(text[start:end]) if ch == ";"]
-        words = [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN.finditer(text, start, end)]
-        # a sentence cut inside a word: its first piece does not start a phrase
-        if words and words[0][0] == start and start > 0 and _TOKEN.match(text, start - 1):
-            words[0] = (start, words[0][1], "")
-        self.triggers = self._lookup(r.trigger_words, words)
-        self.money = self._lookup(r.money_words, words)
-        self.status = self._lookup(r.status_words, words)
-        self.party = self._lookup(r.party_words, words)
+        self.clause_cuts = [start]
+        cut = text.find(";", start, end)
+        while cut >= 0:
+            self.clause_cuts.append(cut + 1)
+            cut = text.find(";", cut + 1, end)
+        self.triggers, self.money, self.status, self.party = self._phrases()
         self.misuse_starts = [h.start for h in self.money if r.money_kind.get(h.key, ("",))[0] == "misuse"]
         found = sorted(
             (_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)),
@@ -520,34 +529,53 @@ class _Context:
     def _hits(self, pattern: Any) -> list[_Hit]:
         return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
 
-    def _lookup(self, lex: Lexicon, words: list[tuple[int, int, str]]) -> list[_Hit]:
-        """The phrases of `lex` in the sentence, leftmost and longest first, as its regex finds them."""
-        if not lex.plain:
-            return self._hits(lex.pattern)
-        text, keys, prefixes, longest = self.text, lex.keys, lex.prefixes, lex.longest
-        hits: list[_Hit] = []
-        last_end = -1
-        n = len(words)
-        for i in range(n):
-            s, e, w = words[i]
-            if s < last_end or w not in prefixes:
+    def _phrases(self) -> list[list[_Hit]]:
+        """The phrases of every lexicon in the sentence, leftmost and longest first and not overlapping
+        within a lexicon, as each lexicon's regex finds them: one pass over the words, a dictionary
+        lookup for each, the following words read only after a word that opens a phrase."""
+        r, text, start = self.r, self.text, self.start
+        lexicons = r.lexicons
+        low = self.sentence.lower()
+        if len(low) != len(self.sentence):  # lower case that moves offsets: the regexes
+            return [self._hits(lex.pattern) for lex in lexicons]
+        out: list[list[_Hit]] = [[] if lex.plain else self._hits(lex.pattern) for lex in lexicons]
+        last_end = [-1] * len(lexicons)
+        first_words = r.first_words
+        # a sentence cut inside a word: its first piece does not start a phrase
+        cut = start > 0 and _TOKEN.match(text, start - 1) is not None
+        for m in _TOKEN.finditer(low):
+            word = m.group()
+            kinds = first_words.get(word)
+            if kinds is None:
                 continue
-            key, best, best_end = w, (w if w in keys else None), e
-            j = i
-            while j + 1 < n and j + 2 - i <= longest:
-                nxt = words[j + 1]
-                if not text[words[j][1] : nxt[0]].isspace():
-                    break
-                key = key + " " + nxt[2]
-                if key not in prefixes:
-                    break
-                j += 1
-                if key in keys:
-                    best, best_end = key, nxt[1]
-            if best is not None:
-                hits.append(_Hit(s, best_end, best))
-                last_end = best_end
-        return hits
+            s = m.start()
+            if s == 0 and cut:
+                continue
+            following: list[tuple[str, int]] = []  # (word, end) of the words after it, read once
+            done = False
+            for k in kinds:
+                if s < last_end[k]:
+                    continue
+                lex = lexicons[k]
+                key, best, best_end = word, (word if word in lex.keys else None), m.end()
+                j = 0
+                while j + 1 < lex.longest:
+                    if j == len(following):
+                        nxt = None if done else _NEXT_WORD.match(low, following[-1][1] if following else m.end())
+                        if nxt is None:
+                            done = True
+                            break
+                        following.append((nxt.group(1), nxt.end()))
+                    key = key + " " + following[j][0]
+                    if key not in lex.prefixes:
+                        break
+                    if key in lex.keys:
+                        best, best_end = key, following[j][1]
+                    j += 1
+                if best is not None:
+                    out[k].append(_Hit(start + s, start + best_end, best))
+                    last_end[k] = best_end
+        return out
 
     def _ends(self, hits: list[_Hit]) -> list[int]:
         key = id(hits)
