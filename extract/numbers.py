@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -291,7 +292,7 @@ class Grammar:
     range_connector: Any
     phone: Any
     word_run: Any
-    word_run_firsts: tuple[str, ...]  # lower case: the first word of every number word and its variants
+    word_run_first_re: Any  # standard `re`, over lower case: the first word of every number word, longest first
     not_before: Any
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
@@ -479,8 +480,15 @@ def grammar() -> Grammar:
         range_connector=range_connector,
         phone=regex.compile(r"(?:\+84\s?|\(0\d{1,3}\)\s?|(?<!\d)0)\d{1,4}(?:[ .\-]?\d{2,4}){1,4}(?!\d)"),
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
-        word_run_firsts=tuple(
-            sorted({v.split()[0].lower() for w in all_number_words for v in spelling_variants(w) if v.split()})
+        word_run_first_re=re.compile(
+            "|".join(
+                re.escape(w)
+                for w in sorted(
+                    {v.split()[0].lower() for w in all_number_words for v in spelling_variants(w) if v.split()},
+                    key=lambda w: (-len(w), w),
+                )
+            )
+            or "(?!x)x"
         ),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
@@ -706,23 +714,19 @@ def _is_word_char(ch: str) -> bool:
 
 def _word_runs(g: Grammar, text: str) -> Iterator[Any]:
     """What `g.word_run.finditer(text)` finds, trying the regex only where a number word stands as a
-    whole word (found by plain substring search): the regex at every character costs ten times more."""
+    whole word: found in the lower-cased text by a plain alternation of the words, with no lookaround
+    (the standard `re` module skips ahead on it), the regex at every character costs ten times more."""
     low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         yield from g.word_run.finditer(text)
         return
     n = len(text)
-    starts: set[int] = set()
-    for w in g.word_run_firsts:
-        i = low.find(w)
-        while i >= 0:
-            j = i + len(w)
-            if (i == 0 or not _is_word_char(text[i - 1])) and (j >= n or not _is_word_char(text[j])):
-                starts.add(i)
-            i = low.find(w, i + 1)
     pos = 0
-    for i in sorted(starts):
-        if i < pos:
+    # a word inside a longer one may be found first, but it never reaches past that word's end,
+    # so the next word's start is still found
+    for c in g.word_run_first_re.finditer(low):
+        i, j = c.span()
+        if i < pos or (i > 0 and _is_word_char(text[i - 1])) or (j < n and _is_word_char(text[j])):
             continue
         m = g.word_run.match(text, i)
         if m:
