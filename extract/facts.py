@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,10 @@ def _keys(phrase: str) -> set[str]:
 
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+")
 _NEXT_WORD = regex.compile(r"\s+([\p{L}\p{N}_]+)")
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 _PLAIN = regex.compile(r"[\p{L}\p{N}_]+(?: [\p{L}\p{N}_]+)*")
 
 
@@ -183,6 +188,7 @@ class Rules:
     examples: tuple[Example, ...]
     lexicons: tuple[Lexicon, ...]  # triggers, money cues, status markers, party context
     first_words: Mapping[str, tuple[int, ...]]  # first word of a phrase -> the lexicons (by index) it opens
+    first_word_re: Any  # standard `re`, over lower case: the first words (a trie: the longest wins), no lookaround
 
 
 def _list(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -424,6 +430,7 @@ def rules() -> Rules:
         _lexicon(status_of, status_re),
         _lexicon(party_context, party),
     )
+    first_words = _first_words(lexicons)
     return Rules(
         counts=tuple(counts),
         trigger=trigger_re,
@@ -466,7 +473,8 @@ def rules() -> Rules:
         periods=tuple(periods),
         examples=tuple(examples),
         lexicons=lexicons,
-        first_words=_first_words(lexicons),
+        first_words=first_words,
+        first_word_re=re.compile(patterns.literal_alternation(first_words)),
     )
 
 
@@ -543,14 +551,16 @@ class _Context:
         first_words = r.first_words
         # a sentence cut inside a word: its first piece does not start a phrase
         cut = start > 0 and _TOKEN.match(text, start - 1) is not None
-        for m in _TOKEN.finditer(low):
+        n = len(low)
+        # Words that open a phrase, found by a plain alternation (the standard `re` module skips ahead
+        # on it) and kept when whole. A word inside a longer one may be found, but never reaches past
+        # that word's end, so the next word's start is still found.
+        for m in r.first_word_re.finditer(low):
+            s, e = m.span()
+            if (s > 0 and _is_word_char(low[s - 1])) or (e < n and _is_word_char(low[e])) or (s == 0 and cut):
+                continue
             word = m.group()
-            kinds = first_words.get(word)
-            if kinds is None:
-                continue
-            s = m.start()
-            if s == 0 and cut:
-                continue
+            kinds = first_words[word]
             following: list[tuple[str, int]] = []  # (word, end) of the words after it, read once
             done = False
             for k in kinds:
