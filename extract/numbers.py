@@ -292,7 +292,7 @@ class Grammar:
     range_connector: Any
     phone: Any
     word_run: Any
-    word_run_first_re: Any  # standard `re`, over lower case: the first word of every number word, longest first
+    word_run_first_re: Any  # standard `re`, over lower case: the first word of every number word (a trie)
     not_before: Any
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
@@ -481,14 +481,9 @@ def grammar() -> Grammar:
         phone=regex.compile(r"(?:\+84\s?|\(0\d{1,3}\)\s?|(?<!\d)0)\d{1,4}(?:[ .\-]?\d{2,4}){1,4}(?!\d)"),
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
         word_run_first_re=re.compile(
-            "|".join(
-                re.escape(w)
-                for w in sorted(
-                    {v.split()[0].lower() for w in all_number_words for v in spelling_variants(w) if v.split()},
-                    key=lambda w: (-len(w), w),
-                )
+            patterns.literal_alternation(
+                {v.split()[0].lower() for w in all_number_words for v in spelling_variants(w) if v.split()}
             )
-            or "(?!x)x"
         ),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
