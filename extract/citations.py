@@ -567,7 +567,8 @@ def grammar() -> Grammar:
             by_head_abbr.setdefault(h, t)
         for a in t.abbreviations:
             by_abbr.setdefault(a, t)
-    form_alt = _spaced(by_form, gap)
+    # a trie (the longest form wins, as in a longest-first list), so a try at one position is cheap
+    form_alt = patterns.literal_alternation(by_form, space=gap, ignore_case=True)
     head_re = _regex(
         f"(?<![\\p{{L}}\\d])(?:(?P<full>(?i:{form_alt}))(?![\\p{{L}}\\d])"
         f"|(?<![/-])(?P<abbr>{_alternation(by_head_abbr)})(?![\\p{{L}}\\d/-]))",
