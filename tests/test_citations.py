@@ -557,3 +557,39 @@ def test_gold_articles() -> None:
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     assert 2 * precision * recall / (precision + recall) >= 0.95
     assert dates / tp >= 0.9 and issuers / tp >= 0.9
+
+
+# The head and standalone regexes are tried only where a head's first word, a head abbreviation or a
+# symbol's "-NQ"/"/QĐ" stands; what they find must be what a scan of the whole text finds.
+_HEAD_PIECES = ["Nghị quyết", "nghị  quyết", "NGHỊ QUYẾT", "liên tịch", "Kế hoạch", "phối hợp", "Chương trình",
+                "hành động", "thông báo", "kết luận", "văn bản", "Bộ luật", "NQ", "QĐ", "NĐ", "số", "Số:", " ", "  ",
+                "    ", "\n", "-", "–", "/", "02", "145", "6b", "2020", "/NQ-TW", "-NQ/TW", "QĐ-TTg", "CP", "KHPH",
+                "x", "(", ",", ".", "ſ", "İ", "Ð"]  # fmt: skip
+
+
+def _found(matches: object) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
+    return [(m.span(), m.groupdict()) for m in matches]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thực hiện Nghị quyết số 02-NQ/TW và Kế hoạch phối hợp số 12/KHPH-LĐLĐ, Quyết định 655/QĐ-TTg.",
+        "thông báo kết luậnx số 5; NQ 02; theo 145/2020/NĐ-CP và 85/HD-TLĐ",
+        "NGHỊ  QUYẾT   LIÊN TỊCH số 1 / NQLT - TLĐ",
+        "ſố 1-NQ/TW",
+        "",
+    ],
+)
+def test_heads_and_symbols_found_as_the_regexes_find_them(text: str) -> None:
+    gr = citations_module.grammar()
+    assert _found(citations_module._heads(gr, text)) == _found(gr.head_re.finditer(text))
+    assert _found(citations_module._standalones(gr, text)) == _found(gr.standalone_re.finditer(text))
+
+
+@given(st.lists(st.sampled_from(_HEAD_PIECES), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_heads_and_symbols_found_as_the_regexes_find_them_on_any_text(text: str) -> None:
+    gr = citations_module.grammar()
+    assert _found(citations_module._heads(gr, text)) == _found(gr.head_re.finditer(text))
+    assert _found(citations_module._standalones(gr, text)) == _found(gr.standalone_re.finditer(text))

@@ -471,3 +471,36 @@ def test_bad_pattern_file_names_file_and_line(facts_copy: Path, file: str, old: 
         facts.rules()
     assert f"{file}, line " in str(info.value)
     assert message in str(info.value)
+
+
+# The word lists of a sentence are found by dictionary lookups over its words; they must be what each
+# list's regex finds (leftmost, longest, whole words, not overlapping).
+_PHRASE_PIECES = ["kết nạp", "Kết  nạp", "KẾT NẠP", "hỗ trợ", "hỗ-trợ", "đã", "được", "vào Đảng", "vào Ðảng",
+                  "kế hoạch", "chỉ tiêu", "vận động", "cho", "và", "đoàn viên", "5", "ban", "_", " ", "  ", "\t", "\n",
+                  ",", ";", "İ", "x"]  # fmt: skip
+
+
+def _phrases_by_regex(ctx: facts._Context) -> list[list[facts._Hit]]:
+    return [ctx._hits(lex.pattern) for lex in ctx.r.lexicons]
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("Công đoàn đã kết nạp 120 đoàn viên, hỗ trợ 50 triệu đồng; vận động vào Đảng 5 người.", 0),
+        ("KẾT  NẠP mới 30 đoàn viên theo kế hoạch", 0),
+        ("xkết nạp 5 đoàn viên", 1),  # a sentence cut inside a word
+        ("İ kết nạp 3 đoàn viên", 0),  # lower case that moves offsets
+    ],
+)
+def test_phrases_found_as_the_regexes_find_them(text: str, start: int) -> None:
+    ctx = facts._Context(facts.rules(), text, start, len(text))
+    assert [ctx.triggers, ctx.money, ctx.status, ctx.party] == _phrases_by_regex(ctx)
+
+
+@given(st.lists(st.sampled_from(_PHRASE_PIECES), max_size=30).map("".join), st.integers(0, 8))
+@settings(max_examples=300, deadline=None)
+def test_phrases_found_as_the_regexes_find_them_on_any_text(text: str, start: int) -> None:
+    start = min(start, len(text))
+    ctx = facts._Context(facts.rules(), text, start, len(text))
+    assert [ctx.triggers, ctx.money, ctx.status, ctx.party] == _phrases_by_regex(ctx)

@@ -324,3 +324,25 @@ def test_bad_pattern_file_names_file_and_line(pattern_copy: Path, old: str, new:
         numbers.grammar()
     assert "numbers.yaml, line " in str(info.value)
     assert message in str(info.value)
+
+
+# Runs of number words are looked for only where a number word stands whole; the result must be the
+# regex's own scan of the whole text.
+_RUN_PIECES = ["ba", "Ba", "BA", "hai", "mươi", "mười", "một", "nghìn tỷ", "ngàn tỉ", "triệu", "ban", "bao", "năm",
+               "2024", "_", " ", "  ", "\n", "-", ".", "Ð", "ð", "ſáu", "sáu", "İ"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Hai mươi ba đoàn viên", "ban hành ba nghìn tỷ", "bảy_ba, BA MƯƠI", "năm 2024 có năm trăm", "ſáu sáu", ""],
+)
+def test_word_runs_found_as_the_regex_finds_them(text: str) -> None:
+    g = numbers.grammar()
+    assert [m.span() for m in numbers._word_runs(g, text)] == [m.span() for m in g.word_run.finditer(text)]
+
+
+@given(st.lists(st.sampled_from(_RUN_PIECES), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_word_runs_found_as_the_regex_finds_them_on_any_text(text: str) -> None:
+    g = numbers.grammar()
+    assert [m.span() for m in numbers._word_runs(g, text)] == [m.span() for m in g.word_run.finditer(text)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extract.segment import paragraphs, split_sentences, word_tokens
 
@@ -83,3 +85,37 @@ def test_every_seed_sentence_and_token_indexes_the_text(seed_paths) -> None:
             previous_end = s.end
         for t in word_tokens(text, sentences[:20]):
             assert text[t.start : t.end] == t.token
+
+
+# The sentence splitter jumps between sentence marks; it must cut exactly as underthesea's does.
+_SPLIT_PIECES = [".", "..", "...", "....", "?", "!", "?!", " ", "\t", "\n", "\r", "a", "Bé", "1", "1.5", "tp", "Tp",
+                 "e.g", "000", "đ", "…", "“", "”"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kết nạp 10 đoàn viên. Thành lập 2 CĐCS.",
+        "Giá 1.500.000 đồng... Sau đó!",
+        "Ông nói... rồi đi. Tp. Hồ Chí Minh? Có!",
+        "....A. b",
+        "",
+        "   ",
+    ],
+)
+def test_sentence_splitter_cuts_as_underthesea(text: str) -> None:
+    from underthesea import sent_tokenize
+
+    from extract.segment import _sent_tokenize
+
+    assert _sent_tokenize()(text) == sent_tokenize(text)
+
+
+@given(st.lists(st.sampled_from(_SPLIT_PIECES), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_sentence_splitter_cuts_as_underthesea_on_any_text(text: str) -> None:
+    from underthesea import sent_tokenize
+
+    from extract.segment import _sent_tokenize
+
+    assert _sent_tokenize()(text) == sent_tokenize(text)
