@@ -24,14 +24,20 @@ def _error_result(doc: Document, status: str, message: str) -> Result:
 
 
 def warm_up() -> None:
-    """Load every stage and its patterns once, so the first article is not slow and bad pattern
-    files stop the run before any article is processed."""
-    from extract import body, citations, facts, metadata, segment  # noqa: F401
+    """Load every stage, its pattern files and the facts model once, by running each stage on a
+    short text. Unlike `process_document`, it lets errors through, so that a malformed pattern
+    file or model stops the run with its own message before any article is processed."""
+    from extract import body, citations, facts, learn, metadata, segment
+    from extract.normalise import normalise
 
-    result = extract_text("Khởi động\n\nĐã kết nạp 10 đoàn viên theo Nghị quyết số 02-NQ/TW.")
-    if result.article.status == "error":
-        raise RuntimeError(result.article.error)
-    segment.split_sentences("Câu một. Câu hai.")
+    text = normalise("Khởi động\n\nNgày 12/6/2021, tỉnh Sơn La đã kết nạp 10 đoàn viên theo Nghị quyết số 02-NQ/TW.")
+    found = body.find_body(text)
+    metadata.find_published(found, None)
+    metadata.find_province(found.text, found.title)
+    sentences = segment.split_sentences(found.text)
+    citations.extract_citations(found.text)
+    learn.apply(found.text, sentences, facts.extract_facts(found.text, sentences))
+    learn.active_model()
 
 
 def _clean(normalise: Any, value: str | None) -> str | None:
