@@ -72,6 +72,46 @@ def _source_key(source: str) -> int:
     return int.from_bytes(hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
 
+class Sources:
+    """Which sources a run still has to do: not finished in an earlier run, not repeated in this one.
+
+    A source that appears again is kept as an error row named by its place among the repeats
+    ("…#duplicate-2"), so a resumed run names it the same way and knows whether it is done.
+    """
+
+    def __init__(self, done: set[int] | frozenset[int]) -> None:
+        self.done = done
+        self.seen: set[int] = set()
+        self.repeats: dict[int, int] = {}
+        self.skipped = 0
+
+    def path_done(self, path: str) -> bool:
+        """A file that holds one article is skipped before it is read when its source is done."""
+        single = not (path == "-" or path.endswith(".jsonl"))
+        if single and _source_key(read.source_name(path)) in self.done:
+            self.skipped += 1
+            return True
+        return False
+
+    def admit(self, doc: Document) -> Document | None:
+        """The document to process (renamed if repeated), or None when it is already done."""
+        key = _source_key(doc.source)
+        if key in self.seen:
+            self.repeats[key] = self.repeats.get(key, 1) + 1
+            doc = Document(
+                source=f"{doc.source}#duplicate-{self.repeats[key]}",
+                text=None,
+                error=f"{doc.source}: the same source appears twice in this run; kept the first",
+            )
+            key = _source_key(doc.source)
+        else:
+            self.seen.add(key)
+        if key in self.done:
+            self.skipped += 1
+            return None
+        return doc
+
+
 class OutputFolder:
     """The output folder of a run: its lock, its parts and its final tables."""
 
@@ -224,38 +264,21 @@ def run(
     try:
         folder.check_options(tokens)
         done = folder.done_keys()
-        seen: set[int] = set()
-        repeats: dict[int, int] = {}
+        sources = Sources(done)
         buffer: list[Result] = []
         docs_done = 0
         bytes_done = 0
 
         def documents() -> Iterator[Document]:
+            kwargs = {"max_bytes": max_bytes} if max_bytes else {}
             for path in read.expand_inputs(inputs):
                 summary.inputs_found += 1
-                single = not (path == "-" or path.endswith(".jsonl"))
-                if single and _source_key(read.source_name(path)) in done:
-                    summary.skipped += 1
+                if sources.path_done(path):
                     continue
-                kwargs = {"max_bytes": max_bytes} if max_bytes else {}
                 for doc in read.read_path(path, **kwargs):
-                    key = _source_key(doc.source)
-                    if key in seen:
-                        # Named by its place among the repeats, so that a resumed run names it the same
-                        # way and knows whether it is done.
-                        repeats[key] = repeats.get(key, 1) + 1
-                        doc = Document(
-                            source=f"{doc.source}#duplicate-{repeats[key]}",
-                            text=None,
-                            error=f"{doc.source}: the same source appears twice in this run; kept the first",
-                        )
-                        key = _source_key(doc.source)
-                    else:
-                        seen.add(key)
-                    if key in done:
-                        summary.skipped += 1
-                        continue
-                    yield doc
+                    admitted = sources.admit(doc)
+                    if admitted is not None:
+                        yield admitted
 
         def collect(results: list[Result]) -> None:
             nonlocal docs_done, bytes_done
@@ -299,6 +322,7 @@ def run(
             summary.interrupted = True
         finally:
             flush()  # what is done is kept, interrupted or not
+            summary.skipped = sources.skipped
         if summary.interrupted:
             raise KeyboardInterrupt
         parts = tables.committed_parts(folder.parts_dir)

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from extract import read, tables
-from extract.batch import STATE_DIR, OutputError, OutputFolder, ProgressHook, RunSummary, _source_key
+from extract.batch import STATE_DIR, OutputError, OutputFolder, ProgressHook, RunSummary, Sources, _source_key
 from extract.model import Document, Result
 
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
@@ -104,7 +104,7 @@ class Stats:
 
 
 def _documents(paths: Sequence[str], max_bytes: int | None, done: frozenset[int], stats: Stats) -> Iterator[Document]:
-    seen: set[int] = set()
+    sources = Sources(done)
     kwargs = {"max_bytes": max_bytes} if max_bytes else {}
     for path in paths:
         try:
@@ -112,18 +112,10 @@ def _documents(paths: Sequence[str], max_bytes: int | None, done: frozenset[int]
         except Exception as exc:  # a reader failure costs this file, not the partition
             docs = [Document(source=path, text=None, error=f"{path}: read failed: {type(exc).__name__}: {exc}")]
         for doc in docs:
-            key = _source_key(doc.source)
-            if key in done:
-                stats.skipped += 1
-                continue
-            if key in seen:
-                doc = Document(
-                    source=f"{doc.source}#duplicate-{stats.processed}",
-                    text=None,
-                    error=f"{doc.source}: the same source appears twice in this run; kept the first",
-                )
-            seen.add(key)
-            yield doc
+            admitted = sources.admit(doc)
+            if admitted is not None:
+                yield admitted
+    stats.skipped += sources.skipped
 
 
 def results_to_tables(results: Sequence[Result], *, tokens: bool) -> dict[str, pa.Table]:
@@ -338,13 +330,13 @@ def run(
             _check_options(fs, root, tokens, has_parts)
 
         paths: list[str] = []
+        client_sources = Sources(done)
         for path in read.expand_inputs(list(inputs)):
             summary.inputs_found += 1
-            single = not (path == "-" or path.endswith(".jsonl"))
-            if single and _source_key(path) in done:
-                summary.skipped += 1
+            if client_sources.path_done(path):
                 continue
             paths.append(path)
+        summary.skipped += client_sources.skipped
         if "-" in paths:
             raise OutputError("the dask engine reads files, not standard input; save it to a file first")
         partitions = [paths[i : i + partition_size] for i in range(0, len(paths), max(1, partition_size))]
