@@ -750,7 +750,10 @@ def _count_fact(
         if numbers.ends_with(before, r.per_unit_counts, len(before) - k):
             return None  # "mỗi CĐCS giới thiệu ít nhất 1 đoàn viên" is a number per unit
     lo, hi = ctx.clause(m.start)
-    party = _party_near(ctx, num, lo, hi)
+    # A party word after the next counted number belongs to that number: in "kết nạp 1.234 đoàn viên,
+    # giới thiệu 56 đoàn viên ưu tú cho Đảng" only the 56 are about the Party.
+    following = next((n.mention.start for n in nums[i + 1 :] if n.counted), None)
+    party = _party_near(ctx, num, lo, hi if following is None else min(hi, following))
 
     def allowed(p: CountPattern) -> bool:
         if num.noun_class not in p.nouns:
