@@ -170,12 +170,7 @@ class OutputFolder:
                 before = json.loads(path.read_text())
             except (OSError, ValueError):
                 before = {}
-            if before.get("tokens", tokens) != tokens:
-                was = "with" if before.get("tokens") else "without"
-                raise OutputError(
-                    f"{self.out}: this output folder was started {was} --tokens; "
-                    "use the same option to resume, or another output folder"
-                )
+            check_same_options(before, tokens, self.out)
         path.write_text(json.dumps({"tokens": tokens}))
 
     def done_keys(self) -> set[int]:
@@ -196,6 +191,16 @@ def _exit_with(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="vnfacts-parent-watch", daemon=True).start()
+
+
+def check_same_options(before: dict[str, Any], tokens: bool, out: Path | str) -> None:
+    """Resuming a folder with other options would leave a half-filled tokens table: refuse."""
+    if before.get("tokens", tokens) != tokens:
+        was = "with" if before.get("tokens") else "without"
+        raise OutputError(
+            f"{out}: this output folder was started {was} --tokens; "
+            "use the same option to resume, or another output folder"
+        )
 
 
 def _init_worker(lock_fd: int | None = None, parent: int | None = None) -> None:

@@ -35,7 +35,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from extract import read, tables
-from extract.batch import STATE_DIR, OutputError, OutputFolder, ProgressHook, RunSummary, Sources, _source_key
+from extract.batch import (
+    STATE_DIR,
+    OutputError,
+    OutputFolder,
+    ProgressHook,
+    RunSummary,
+    Sources,
+    _source_key,
+    check_same_options,
+)
 from extract.model import Document, Result
 
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
@@ -223,12 +232,7 @@ def _check_options(fs: Any, root: str, tokens: bool, has_parts: bool) -> None:
                 before = json.loads(f.read())
         except (OSError, ValueError):
             before = {}
-        if before.get("tokens", tokens) != tokens:
-            was = "with" if before.get("tokens") else "without"
-            raise OutputError(
-                f"{root}: this output folder was started {was} --tokens; "
-                "use the same option to resume, or another output folder"
-            )
+        check_same_options(before, tokens, root)
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
     with fs.open(path, "wb") as f:
         f.write(json.dumps({"tokens": tokens}).encode())

@@ -26,25 +26,13 @@ from typing import Any
 import regex
 
 from extract import numbers, patterns
-from extract.model import Fact, Sentence
+from extract.model import FACT_TYPES, FLOWS, Fact, Sentence
 from extract.numbers import NumberMention, alternation, phrase_set, preceding_tokens, spelling_variants
 from extract.patterns import PatternError, check_keys, line_of
 
 PATTERN_FILE = "facts"
 ABBREVIATIONS_FILE = "abbreviations"
 
-FACT_TYPES = (
-    "members_recruited",
-    "unions_established",
-    "money",
-    "beneficiaries",
-    "participants",
-    "gifts",
-    "houses",
-    "party_referrals",
-    "party_admissions",
-)
-FLOWS = ("disbursed", "raised", "benefit", "loan", "other")
 STATUSES = ("achieved", "target")
 
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
