@@ -131,6 +131,17 @@ class OutputFolder:
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot write the output folder: {exc.strerror or exc}") from exc
         lock = open(self.state / "lock", "a+")  # noqa: SIM115 - held for the whole run
+        self._take(lock)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        self._lock = lock
+        tables.remove_unfinished_parts(self.parts_dir)
+        for leftover in self.out.glob(".tmp-*"):
+            leftover.unlink(missing_ok=True)
+
+    def _take(self, lock: IO[str]) -> None:
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -141,14 +152,16 @@ class OutputFolder:
                 f"{self.out}: another vnfacts run is writing to this output folder (pid {holder}); "
                 "wait for it to finish or choose another folder"
             ) from exc
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        self._lock = lock
-        tables.remove_unfinished_parts(self.parts_dir)
-        for leftover in self.out.glob(".tmp-*"):
-            leftover.unlink(missing_ok=True)
+
+    def check_free(self) -> None:
+        """Refuse at once, before any slow start-up, when another run holds this folder; creates nothing."""
+        try:
+            lock = open(self.state / "lock")  # noqa: SIM115 - closed below
+        except OSError:
+            return  # no lock file: no run has used this folder, or it cannot be read (open() will say)
+        self._take(lock)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        lock.close()
 
     @property
     def lock_fd(self) -> int | None:

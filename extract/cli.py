@@ -70,6 +70,12 @@ def extract(
         raise typer.BadParameter(f"unknown engine {engine!r}; choose local or dask")
     max_bytes = int(max_mb * 1e6)
     try:
+        if engine == "local":
+            batch.OutputFolder(Path(out)).check_free()
+    except batch.OutputError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    try:
         from extract import pipeline
 
         pipeline.warm_up()  # a malformed pattern file stops here, before any article
