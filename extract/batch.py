@@ -34,6 +34,7 @@ from extract.model import Document, Result
 from extract.pipeline import _error_result, process_document
 
 STATE_DIR = ".vnfacts"
+MAX_ERROR_MESSAGES = 20  # kept for the summary; all of them are in the articles table
 CHUNK_DOCS = 16  # documents sent to a worker at once
 CHUNK_BYTES = 2 << 20
 
@@ -63,6 +64,29 @@ class RunSummary:
     @property
     def nothing_processed(self) -> bool:
         return self.ok + self.empty == 0 and self.skipped == 0
+
+    def add(self, result: Result) -> None:
+        """Count one processed article."""
+        self.processed += 1
+        status = result.article.status
+        if status == "ok":
+            self.ok += 1
+        elif status == "empty":
+            self.empty += 1
+        else:
+            self.errors += 1
+            if len(self.error_messages) < MAX_ERROR_MESSAGES and result.article.error:
+                self.error_messages.append(result.article.error)
+        self.facts += len(result.facts)
+        self.citations += len(result.citations)
+        self.bytes_in += result.article.n_chars
+
+    def merge(self, other: RunSummary) -> None:
+        """Add the counts of a part of the run (a Dask partition)."""
+        for name in ("processed", "skipped", "ok", "empty", "errors", "facts", "citations", "bytes_in"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        room = MAX_ERROR_MESSAGES - len(self.error_messages)
+        self.error_messages.extend(other.error_messages[: max(room, 0)])
 
 
 ProgressHook = Callable[[int, int], None]  # (documents done, bytes done)
@@ -284,8 +308,6 @@ def run(
         done = folder.done_keys()
         sources = Sources(done)
         buffer: list[Result] = []
-        docs_done = 0
-        bytes_done = 0
 
         def documents() -> Iterator[Document]:
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
@@ -299,28 +321,13 @@ def run(
                         yield admitted
 
         def collect(results: list[Result]) -> None:
-            nonlocal docs_done, bytes_done
             for r in results:
-                summary.processed += 1
-                status = r.article.status
-                if status == "ok":
-                    summary.ok += 1
-                elif status == "empty":
-                    summary.empty += 1
-                else:
-                    summary.errors += 1
-                    if len(summary.error_messages) < 20 and r.article.error:
-                        summary.error_messages.append(r.article.error)
-                summary.facts += len(r.facts)
-                summary.citations += len(r.citations)
-                summary.bytes_in += r.article.n_chars
-                docs_done += 1
-                bytes_done += r.article.n_chars
+                summary.add(r)
             buffer.extend(results)
             if len(buffer) >= part_size:
                 flush()
             if progress:
-                progress(docs_done, bytes_done)
+                progress(summary.processed, summary.bytes_in)
 
         def flush() -> None:
             if buffer:

@@ -27,7 +27,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,6 @@ from extract.model import Document, Result
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 VIEW_PREFIX = "part-dask-"
 OPTIONS_FILE = "options.json"
-MAX_ERROR_MESSAGES = 20
 
 
 # ---------------------------------------------------------------- worker side
@@ -80,39 +78,14 @@ class WarmUp(WorkerPlugin):  # type: ignore[misc,valid-type]
         _warm()
 
 
-@dataclass
-class Stats:
+def _partition_summary() -> RunSummary:
     """What a partition did, small enough to send back with every task."""
-
-    processed: int = 0
-    skipped: int = 0
-    ok: int = 0
-    empty: int = 0
-    errors: int = 0
-    facts: int = 0
-    citations: int = 0
-    bytes_in: int = 0
-    error_messages: list[str] | None = None
-
-    def add(self, result: Result) -> None:
-        self.processed += 1
-        status = result.article.status
-        if status == "ok":
-            self.ok += 1
-        elif status == "empty":
-            self.empty += 1
-        else:
-            self.errors += 1
-            messages = self.error_messages if self.error_messages is not None else []
-            if len(messages) < MAX_ERROR_MESSAGES and result.article.error:
-                messages.append(result.article.error)
-            self.error_messages = messages
-        self.facts += len(result.facts)
-        self.citations += len(result.citations)
-        self.bytes_in += result.article.n_chars
+    return RunSummary(out="", formats=())
 
 
-def _documents(paths: Sequence[str], max_bytes: int | None, done: frozenset[int], stats: Stats) -> Iterator[Document]:
+def _documents(
+    paths: Sequence[str], max_bytes: int | None, done: frozenset[int], stats: RunSummary
+) -> Iterator[Document]:
     sources = Sources(done)
     kwargs = {"max_bytes": max_bytes} if max_bytes else {}
     for path in paths:
@@ -138,13 +111,13 @@ def process_partition(
     max_bytes: int | None = None,
     done: frozenset[int] = frozenset(),
     target: tuple[Any, str, str] | None = None,
-) -> tuple[Stats, dict[str, pa.Table] | None]:
+) -> tuple[RunSummary, dict[str, pa.Table] | None]:
     """Read and process one partition of paths. With `target` (filesystem, root, part name) the
     part is written here and no rows are returned; otherwise the tables are returned."""
     from extract.pipeline import process_document
 
     _warm()
-    stats = Stats()
+    stats = _partition_summary()
     results = []
     for doc in _documents(paths, max_bytes, done, stats):
         result = process_document(doc, tokens=tokens)
@@ -453,7 +426,7 @@ def _run_partitions(
             else:
                 written = write_part(fs, root, names[i], parts) if parts is not None else stats.processed > 0
             future.release()
-            _add_stats(summary, stats)
+            summary.merge(stats)
             if written and folder is not None:
                 _add_view(folder, root, names[i])
             if progress:
@@ -466,10 +439,10 @@ def _run_partitions(
         raise
 
 
-def _failed_partition(paths: Sequence[str], exc: BaseException, tokens: bool) -> tuple[Stats, dict[str, pa.Table]]:
+def _failed_partition(paths: Sequence[str], exc: BaseException, tokens: bool) -> tuple[RunSummary, dict[str, pa.Table]]:
     from extract.pipeline import _error_result
 
-    stats = Stats()
+    stats = _partition_summary()
     results = []
     message = f"worker failed while processing it: {type(exc).__name__}: {exc}"
     for path in paths:
@@ -477,20 +450,6 @@ def _failed_partition(paths: Sequence[str], exc: BaseException, tokens: bool) ->
         stats.add(result)
         results.append(result)
     return stats, results_to_tables(results, tokens=tokens)
-
-
-def _add_stats(summary: RunSummary, stats: Stats) -> None:
-    summary.processed += stats.processed
-    summary.skipped += stats.skipped
-    summary.ok += stats.ok
-    summary.empty += stats.empty
-    summary.errors += stats.errors
-    summary.facts += stats.facts
-    summary.citations += stats.citations
-    summary.bytes_in += stats.bytes_in
-    room = MAX_ERROR_MESSAGES - len(summary.error_messages)
-    if room > 0 and stats.error_messages:
-        summary.error_messages.extend(stats.error_messages[:room])
 
 
 def _write_final_tables(

@@ -31,7 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from extract import render
-from extract.tables import read_table
+from extract.tables import fsync_dir, read_table
 
 REVIEW_FILE = "review.jsonl"
 QUALIFIERS = ("exact", "over", "under", "approx", "at_least", "range")
@@ -196,16 +196,7 @@ def _append(out: Path, record: Mapping[str, Any]) -> None:
         f.flush()
         os.fsync(f.fileno())
     if new:
-        try:
-            fd = os.open(path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        fsync_dir(path.parent)
 
 
 def _find_item(out: Path, item_id: str, doc_id: str | None) -> tuple[str, dict[str, Any]]:

@@ -170,14 +170,15 @@ def write_part(parts_dir: Path, results: Sequence[Result], *, tokens: bool) -> P
     tmp.mkdir()
     for table, data in arrow_tables(results, tokens=tokens).items():
         pq.write_table(data, tmp / f"{table}.parquet", compression="zstd")
-    _fsync_dir(tmp)
+    fsync_dir(tmp)
     final = parts_dir / name
     os.replace(tmp, final)
-    _fsync_dir(parts_dir)
+    fsync_dir(parts_dir)
     return final
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in `path` durable (best effort: not every filesystem can)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
