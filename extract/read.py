@@ -77,6 +77,32 @@ def is_article_file(path: str) -> bool:
     return path.lower().endswith(ARTICLE_EXTENSIONS)
 
 
+_GOLD_KEYS = ("facts", "citations")
+
+
+def is_gold_file(path: str) -> bool:
+    """A JSON lines file of gold records (`vnfacts evaluate` input: "file" plus "facts" or
+    "citations", no text), which a folder of articles may hold beside them but which is no article."""
+    if not path.lower().endswith(".jsonl"):
+        return False
+    try:
+        with open(path, "rb") as f:
+            first = b""
+            while not first.strip():
+                first = f.readline(1 << 20)
+                if not first:
+                    return False
+        record = json.loads(first)
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(record, dict)
+        and "file" in record
+        and any(k in record for k in _GOLD_KEYS)
+        and not any(k in record for k in ("text", "content"))
+    )
+
+
 def _identity(path: str) -> tuple[int, int] | str:
     """What makes two paths the same file: device and inode, else the absolute path."""
     try:
@@ -100,8 +126,9 @@ def _walk(folder: str) -> Iterator[str]:
         failed.clear()
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith(".") and is_article_file(name):
-                yield os.path.join(root, name)
+            path = os.path.join(root, name)
+            if not name.startswith(".") and is_article_file(name) and not is_gold_file(path):
+                yield path
     yield from failed
 
 
@@ -195,7 +222,7 @@ def expand_inputs(inputs: Sequence[str]) -> Iterator[str]:
                 if os.path.isdir(match):
                     if walk_folders:
                         yield from _walk(match)
-                elif is_article_file(match):
+                elif is_article_file(match) and not is_gold_file(match):
                     yield match
 
     for given in inputs:

@@ -477,3 +477,27 @@ def test_every_expanded_input_reads(corpus: Path) -> None:
     assert [d.error for d in docs if d.error] == ["missing.txt: no such file or directory"]
     kinds = {d.source: d.kind for d in docs if d.error is None}
     assert kinds["corpus/page.HTML"] == "html" and kinds["corpus/a.txt"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("first_line", "is_gold"),
+    [
+        ('{"file": "corpus/seeds/a.txt", "facts": [], "citations": []}', True),
+        ('{"file": "a.txt", "citations": [{"doc_type": "Nghị quyết"}]}', True),
+        ('{"id": "1", "text": "Công đoàn tỉnh kết nạp 10 đoàn viên."}', False),
+        ('{"file": "a.txt", "facts": [], "content": "bài báo"}', False),  # has text: an article record
+        ("not json", False),
+        ("", False),
+    ],
+)
+def test_gold_files_in_a_folder_are_not_articles(tmp_path, first_line: str, is_gold: bool) -> None:
+    from extract.read import expand_inputs, is_gold_file
+
+    path = tmp_path / "records.jsonl"
+    path.write_text(first_line + "\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Công đoàn", encoding="utf-8")
+    assert is_gold_file(str(path)) is is_gold
+    found = [os.path.basename(p) for p in expand_inputs([str(tmp_path)])]
+    assert found == (["a.txt"] if is_gold else ["a.txt", "records.jsonl"])
+    # named explicitly, a file is always read
+    assert list(expand_inputs([str(path)])) == [str(path)]
