@@ -61,6 +61,16 @@ def _sent_tokenize() -> Callable[[str], list[str]]:
     return functools.partial(_sentences_from_text, tokenizer)
 
 
+def _cut(text: str, start: int, end: int, sentences: list[str]) -> int:
+    """Close the sentence text[start:end] (if not blank); return where the next one starts."""
+    sentence = text[start:end].strip()
+    if sentence:
+        sentences.append(sentence)
+    while end < len(text) and text[end] in " \t\n\r":
+        end += 1
+    return end
+
+
 def _sentences_from_text(tokenizer: Any, text: str) -> list[str]:
     """underthesea's `sent_tokenize`, step for step, but jumping from one ".", "?" or "!" to the next
     instead of looking at every character in Python: the same sentences at a tenth of the cost."""
@@ -82,25 +92,15 @@ def _sentences_from_text(tokenizer: Any, text: str) -> list[str]:
                 while after < n and text[after] in " \t":
                     after += 1
                 if after >= n or text[after].isupper():
-                    sentence = text[start:dot_end].strip()
-                    if sentence:
-                        sentences.append(sentence)
-                    while dot_end < n and text[dot_end] in " \t\n\r":
-                        dot_end += 1
-                    start = dot_end
+                    start = dot_end = _cut(text, start, dot_end, sentences)
                 found = _SENT_END.search(text, dot_end)
                 continue
         if tokenizer._is_sentence_boundary(text, i):
             end = i + 1
             while end < n and text[end] in ends:
                 end += 1
-            sentence = text[start:end].strip()
-            if sentence:
-                sentences.append(sentence)
-            while end < n and text[end] in " \t\n\r":
-                end += 1
-            start = end
-            found = _SENT_END.search(text, end)
+            start = _cut(text, start, end, sentences)
+            found = _SENT_END.search(text, start)
             continue
         found = _SENT_END.search(text, i + 1)
     final = text[start:].strip()
