@@ -15,6 +15,7 @@ which it breaks apart, are put back together.
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -199,22 +200,112 @@ def _protected_spans(sentence: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _SYMBOL.finditer(sentence)]
 
 
+class _WordSegmenter:
+    """underthesea's `word_tokenize`, step for step, keeping where each piece is in the text.
+
+    `word_tokenize` runs its tokenizer regex, then the CRF tagger, then joins the tagged pieces into
+    strings that must be found again in the text. Reading the regex matches directly gives their
+    offsets for free and skips the per-match work of its Python loop; on text that its character
+    normalisation leaves as it is (our normalised text), the pieces and tags are the same."""
+
+    def __init__(self, patterns: Any, featurizer: Any, tagger: Any, normalize: Callable[[str], str]) -> None:
+        self.patterns, self.featurizer, self.tagger, self.normalize = patterns, featurizer, tagger, normalize
+
+    def unchanged(self, text: str) -> bool:
+        """Whether underthesea's character normalisation leaves `text` as it is (checked once per article)."""
+        return bool(self.normalize(text) == text)
+
+    def respelled(self, sentence: str) -> str | None:
+        """The sentence as underthesea's tokenizer sees it, if it respells letter for letter ("Ð" as
+        "Đ"): its offsets are the sentence's. None if the normalisation changes its length."""
+        seen = self.normalize(sentence)
+        return seen if len(seen) == len(sentence) else None
+
+    def words(self, sentence: str) -> list[tuple[int, int]]:
+        """The words of a sentence as (start, end): pieces tagged I-W are joined to the one before."""
+        pieces = [m.span() for m in self.patterns.finditer(sentence)]
+        if not pieces:
+            return []
+        features = self.featurizer.process([[[sentence[a:b]] for a, b in pieces]])[0]
+        tags = self.tagger.tag(features)
+        out: list[tuple[int, int]] = []
+        for (a, b), tag in zip(pieces, tags, strict=True):
+            if tag == "I-W" and out:
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def _segmenter() -> _WordSegmenter | None:
+    """The direct path into underthesea's word segmenter, or None if its internals are not the ones
+    this module was written against (then `word_tokenize` itself is used)."""
+    word_tokenize = _word_tokenize()
+    word_tokenize("Khởi động")  # loads its model
+    try:
+        package = importlib.import_module("underthesea.pipeline.word_tokenize")
+        regex_tokenize = importlib.import_module("underthesea.pipeline.word_tokenize.regex_tokenize")
+    except ImportError:
+        return None
+    model = getattr(package, "word_tokenize_model", None)
+    patterns = getattr(regex_tokenize, "patterns", None)
+    normalize = getattr(regex_tokenize, "normalize_characters_in_text", None)
+    featurizer, tagger = getattr(model, "featurizer", None), getattr(model, "estimator", None)
+    if None in (patterns, normalize, featurizer, tagger) or not callable(getattr(patterns, "finditer", None)):
+        return None
+    segmenter = _WordSegmenter(patterns, featurizer, tagger, normalize)
+    probe = "Ngày 12/6/2021, Công đoàn cơ sở đã kết nạp 1.234 đoàn viên theo Nghị quyết 02-NQ/TW."
+    try:
+        same = [probe[a:b] for a, b in segmenter.words(probe)] == word_tokenize(probe, use_token_normalize=False)
+    except Exception:
+        same = False
+    return segmenter if same else None
+
+
+_NON_SPACE = regex.compile(r"\S+")
+
+
+def _sentence_words(tokenize: Callable[..., list[str]], chunk: str) -> list[tuple[int, int]]:
+    """`word_tokenize`'s words found again in the sentence. Where they cannot be (it respelled the text
+    in a way that changes its length), the rest of the sentence is split at white space, so that no
+    text is left without tokens."""
+    try:
+        words = tokenize(chunk, use_token_normalize=False)
+    except Exception:
+        words = chunk.split()
+    spans = [(span.start, span.end) for span in _align(chunk, words, 0)]
+    if len(spans) < sum(1 for w in words if w.strip()):
+        rest = spans[-1][1] if spans else 0
+        spans += [m.span() for m in _NON_SPACE.finditer(chunk, rest)]
+    return spans
+
+
 def word_tokens(text: str, sentences: list[Sentence]) -> list[Token]:
     """Word segmentation of every sentence, as offsets into `text`."""
+    segmenter = _segmenter()
+    direct = segmenter is not None and segmenter.unchanged(text)
     tokenize = _word_tokenize()
     tokens: list[Token] = []
     for sent in sentences:
         chunk = text[sent.start : sent.end]
-        try:
-            words = tokenize(chunk, use_token_normalize=False)
-        except Exception:
-            words = chunk.split()
-        spans = list(_align(chunk, words, 0))
+        spans: list[tuple[int, int]] | None = None
+        if segmenter is not None:
+            try:
+                seen = chunk if direct else segmenter.respelled(chunk)
+                spans = None if seen is None else segmenter.words(seen)
+            except Exception:
+                spans = None
+        if spans is None:
+            spans = _sentence_words(tokenize, chunk)
         protected = _protected_spans(chunk)
+        base, index = sent.start, sent.index
+        if not protected:  # most sentences cite no document
+            tokens += [Token(index, i, chunk[a:b], base + a, base + b) for i, (a, b) in enumerate(spans)]
+            continue
         # Tokens that overlap one document symbol become one token (text before it stays apart).
         merged: list[tuple[int, int, tuple[int, int] | None]] = []
-        for span in spans:
-            start, end = span.start, span.end
+        for start, end in spans:
             cover = next((p for p in protected if p[0] < end and start < p[1]), None)
             if cover is not None and start < cover[0]:
                 head_end = len(chunk[start : cover[0]].rstrip()) + start
@@ -225,6 +316,5 @@ def word_tokens(text: str, sentences: list[Sentence]) -> list[Token]:
                 merged[-1] = (merged[-1][0], end, cover)
             else:
                 merged.append((start, end, cover))
-        for index, (start, end, _) in enumerate(merged):
-            tokens.append(Token(sent.index, index, chunk[start:end], sent.start + start, sent.start + end))
+        tokens += [Token(index, i, chunk[a:b], base + a, base + b) for i, (a, b, _) in enumerate(merged)]
     return tokens

@@ -7,6 +7,7 @@ Columns are exactly those SPEC names, in that order. Internally a run stores its
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 import shutil
@@ -110,6 +111,10 @@ ORDER_BY = {
 }
 
 
+_TOKEN_FIELDS = ("sentence", "index", "token", "start", "end")
+_token_values = operator.attrgetter(*_TOKEN_FIELDS)
+
+
 def arrow_tables(results: Iterable[Result], *, tokens: bool = False) -> dict[str, pa.Table]:
     """The rows of every table for a batch of results, built column by column (a token table has
     tens of thousands of rows per batch: a dict per row costs more than the extraction)."""
@@ -133,8 +138,10 @@ def arrow_tables(results: Iterable[Result], *, tokens: bool = False) -> dict[str
             n = len(result.tokens)
             cols["doc_id"].extend([result.article.doc_id] * n)
             cols["source"].extend([result.article.source] * n)
-            for key in ("sentence", "index", "token", "start", "end"):
-                cols[key].extend(getattr(t, key) for t in result.tokens)
+            if n:  # one pass over the tokens, then each column at once
+                token_columns = zip(*map(_token_values, result.tokens), strict=True)
+                for key, values in zip(_TOKEN_FIELDS, token_columns, strict=True):
+                    cols[key].extend(values)
     return {name: _from_columns(name, columns[name]) for name in names}
 
 

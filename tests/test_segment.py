@@ -119,3 +119,40 @@ def test_sentence_splitter_cuts_as_underthesea_on_any_text(text: str) -> None:
     from extract.segment import _sent_tokenize
 
     assert _sent_tokenize()(text) == sent_tokenize(text)
+
+
+def test_direct_word_segmentation_is_underthesea_word_tokenize(seed_paths) -> None:
+    """Words read straight from underthesea's tokenizer regex and tagger are the pieces its
+    `word_tokenize` gives, at the same places, for every seed sentence."""
+    from extract.segment import _segmenter, _sentence_words, _word_tokenize
+
+    segmenter = _segmenter()
+    assert segmenter is not None, "underthesea's word segmenter internals changed: the slow path is in use"
+    compared = 0
+    for path in seed_paths:
+        text = path.read_text(encoding="utf-8")
+        assert segmenter.unchanged(text)
+        for s in split_sentences(text):
+            chunk = text[s.start : s.end]
+            assert segmenter.words(chunk) == _sentence_words(_word_tokenize(), chunk), chunk
+            compared += 1
+    assert compared > 50
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ðoàn viên công đoàn được hỗ trợ 2 triệu đồng.",  # a character underthesea respells (Ð → Đ)
+        "Co\u0302ng đoa\u0300n cơ sở kết nạp 12 đoàn viên.",  # decomposed: underthesea recomposes it
+    ],
+)
+def test_text_underthesea_would_respell_is_segmented_by_word_tokenize(text: str) -> None:
+    from extract.segment import _segmenter
+
+    segmenter = _segmenter()
+    assert segmenter is not None and not segmenter.unchanged(text)
+    tokens = word_tokens(text, split_sentences(text))
+    for t in tokens:
+        assert text[t.start : t.end] == t.token
+    # every word of the text is in a token: none is lost where offsets are hard to find again
+    assert "".join(t.token for t in tokens).replace(" ", "") == "".join(text.split())
