@@ -1062,16 +1062,20 @@ def _fallback_sentences(text: str) -> list[Sentence]:
     return out
 
 
-def extract_facts(text: str, sentences: list[Sentence]) -> list[Fact]:
+def extract_facts(
+    text: str, sentences: list[Sentence], *, mentions: Sequence[NumberMention] | None = None
+) -> list[Fact]:
     """The facts of an article. `sentences` index into `text` (an empty list: lines and full stops
-    are used). doc_id, source and fact_id are left empty for the pipeline to fill. Never raises on
-    any text; a malformed pattern file raises PatternError."""
+    are used); `mentions` are `numbers.find_numbers(text)` when the caller already has them (None:
+    they are found here). doc_id, source and fact_id are left empty for the pipeline to fill. Never
+    raises on any text; a malformed pattern file raises PatternError."""
     if not isinstance(text, str) or not text.strip():
         return []
     r = rules()
     try:
         sents = sorted(sentences or _fallback_sentences(text), key=lambda s: s.start)
-        mentions = numbers.find_numbers(text)
+        if mentions is None:
+            mentions = numbers.find_numbers(text)
         starts = [m.start for m in mentions]
         facts: list[tuple[int, Fact]] = []
         for k, sent in enumerate(sents):

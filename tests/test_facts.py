@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extract import facts, patterns
+from extract import facts, numbers, patterns
 from extract.facts import FACT_TYPES, extract_facts
 from extract.model import Fact, Sentence
 from extract.patterns import PatternError
@@ -343,6 +343,18 @@ def test_leaves_ids_empty() -> None:
     assert got[0].subject == "đoàn viên"
     assert got[0].unit == "person"
     assert got[0].pattern == "members_recruited.admit"
+
+
+# The numbers of the text, when the caller already has them, give the same facts as finding them here.
+@pytest.mark.parametrize(
+    "text",
+    [YEAR_END_REPORT, *(text for text, _ in REPORT_SENTENCES), *(text for text, _ in REPEATS), "", "   ", "không số"],
+)
+def test_given_numbers_give_the_same_facts(text: str) -> None:
+    segment = pytest.importorskip("extract.segment")
+    for sentences in ([], segment.split_sentences(text)):
+        given = extract_facts(text, sentences, mentions=numbers.find_numbers(text))
+        assert given == extract_facts(text, sentences)
 
 
 # --------------------------------------------------------------------------------------------
