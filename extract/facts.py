@@ -498,7 +498,8 @@ class _Number:
 
 
 class _Context:
-    """The matches of every word list in one sentence, for lookups by position."""
+    """The matches of every word list in one sentence, for lookups by position. Each is found on
+    first use: most sentences with numbers hold no count or amount that needs them."""
 
     def __init__(self, r: Rules, text: str, start: int, end: int) -> None:
         self.r, self.text, self.start, self.end = r, text, start, end
@@ -508,19 +509,46 @@ class _Context:
         while cut >= 0:
             self.clause_cuts.append(cut + 1)
             cut = text.find(";", cut + 1, end)
-        self.triggers, self.money, self.status, self.party = self._phrases()
-        self.misuse_starts = [h.start for h in self.money if r.money_kind.get(h.key, ("",))[0] == "misuse"]
+        self.ends: dict[int, list[int]] = {}  # id of a hit list -> its ends, for bisection
+        self.starts: dict[int, list[int]] = {}
+
+    @functools.cached_property
+    def _lexicon_hits(self) -> list[list[_Hit]]:
+        return self._phrases()
+
+    @functools.cached_property
+    def triggers(self) -> list[_Hit]:
+        return self._lexicon_hits[0]
+
+    @functools.cached_property
+    def money(self) -> list[_Hit]:
+        return self._lexicon_hits[1]
+
+    @functools.cached_property
+    def status(self) -> list[_Hit]:
+        return self._lexicon_hits[2]
+
+    @functools.cached_property
+    def party(self) -> list[_Hit]:
+        return self._lexicon_hits[3]
+
+    @functools.cached_property
+    def misuse_starts(self) -> list[int]:
+        return [h.start for h in self.money if self.r.money_kind.get(h.key, ("",))[0] == "misuse"]
+
+    @functools.cached_property
+    def periods(self) -> list[_Hit]:
+        r, text, start, end = self.r, self.text, self.start, self.end
         found = sorted(
             (_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)),
             key=lambda h: (h.start, -h.end),
         )
         # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
-        self.periods: list[_Hit] = []
+        periods: list[_Hit] = []
         for h in found:
-            if not self.periods or h.end > self.periods[-1].end:
-                self.periods.append(h)
-        self.ends: dict[int, list[int]] = {}  # id of a hit list -> its ends, for bisection
-        self.starts: dict[int, list[int]] = {}
+            if not periods or h.end > periods[-1].end:
+                periods.append(h)
+        return periods
 
     def _hits(self, pattern: Any) -> list[_Hit]:
         return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
