@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
@@ -55,8 +55,6 @@ _TOKEN = regex.compile(r"[\p{L}\p{N}_]+")
 _NEXT_WORD = regex.compile(r"\s+([\p{L}\p{N}_]+)")
 
 
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
 _PLAIN = regex.compile(r"[\p{L}\p{N}_]+(?: [\p{L}\p{N}_]+)*")
 
 
@@ -88,12 +86,15 @@ def _lexicon(words: Iterable[str], pattern: Any) -> Lexicon:
     return Lexicon(frozenset(keys), frozenset(prefixes), longest, pattern, plain)
 
 
-def _first_words(lexicons: Sequence[Lexicon]) -> dict[str, tuple[int, ...]]:
-    out: dict[str, list[int]] = {}
+def _first_words(lexicons: Sequence[Lexicon]) -> dict[str, tuple[tuple[int, bool, bool], ...]]:
+    """First word of a phrase -> (lexicon index, whether the word alone is a phrase, whether longer
+    phrases start with it) for each lexicon it opens."""
+    out: dict[str, list[tuple[int, bool, bool]]] = {}
     for k, lex in enumerate(lexicons):
         if lex.plain:
-            for first in {key.split()[0] for key in lex.keys}:
-                out.setdefault(first, []).append(k)
+            longer = {key.split()[0] for key in lex.keys if " " in key}
+            for first in sorted({key.split()[0] for key in lex.keys}):
+                out.setdefault(first, []).append((k, first in lex.keys, first in longer))
     return {w: tuple(ks) for w, ks in out.items()}
 
 
@@ -169,14 +170,15 @@ class Rules:
     status: Any
     status_of: Mapping[str, str]
     continuation: frozenset[tuple[str, ...]]
+    continuation_lengths: tuple[int, ...]  # the lengths of the continuation phrases, in tokens
     plan_words: frozenset[str]
     achieved_plan_before: frozenset[tuple[str, ...]]
     achieved_plan_window: int
     periods: tuple[Any, ...]
     examples: tuple[Example, ...]
     lexicons: tuple[Lexicon, ...]  # triggers, money cues, status markers, party context
-    first_words: Mapping[str, tuple[int, ...]]  # first word of a phrase -> the lexicons (by index) it opens
-    first_word_re: Any  # standard `re`, over lower case: the first words (a trie: the longest wins), no lookaround
+    first_words: Mapping[str, tuple[tuple[int, bool, bool], ...]]  # see _first_words
+    first_word_re: Any  # standard `re`, over lower case: the first words as whole words (a trie: the longest wins)
 
 
 def _list(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -411,6 +413,7 @@ def rules() -> Rules:
                 raise PatternError(path, line_of(node, "examples"), f"period {node['id']!r} does not match {ex!r}")
         periods.append(compiled)
 
+    continuation = phrase_set(_list(status, "continuation"))
     links = _list(top, "link_words")
     lexicons = (
         _lexicon(trigger_words, trigger_re),
@@ -454,7 +457,8 @@ def rules() -> Rules:
         misuse=misuse,
         status=status_re,
         status_of=status_of,
-        continuation=phrase_set(_list(status, "continuation")),
+        continuation=continuation,
+        continuation_lengths=tuple(sorted({len(c) for c in continuation})),
         plan_words=frozenset(k for w in _list(status, "plan_words") for k in _keys(w)),
         achieved_plan_before=phrase_set(_list(status, "achieved_plan_before")),
         achieved_plan_window=int(_number(status, "achieved_plan_window", 4)),
@@ -462,7 +466,8 @@ def rules() -> Rules:
         examples=tuple(examples),
         lexicons=lexicons,
         first_words=first_words,
-        first_word_re=re.compile(patterns.literal_alternation(first_words)),
+        # `re`'s \w: a letter or digit (str.isalnum) or "_"
+        first_word_re=re.compile(rf"(?<!\w)(?:{patterns.literal_alternation(first_words)})(?!\w)"),
     )
 
 
@@ -470,8 +475,7 @@ def rules() -> Rules:
 # One sentence at a time.
 
 
-@dataclass(frozen=True)
-class _Hit:
+class _Hit(NamedTuple):  # a tuple: built many times per sentence, cheaper than a dataclass
     start: int
     end: int
     key: str
@@ -567,23 +571,24 @@ class _Context:
         first_words = r.first_words
         # a sentence cut inside a word: its first piece does not start a phrase
         cut = start > 0 and _TOKEN.match(text, start - 1) is not None
-        n = len(low)
-        # Words that open a phrase, found by a plain alternation (the standard `re` module skips ahead
-        # on it) and kept when whole. A word inside a longer one may be found, but never reaches past
-        # that word's end, so the next word's start is still found.
+        # Whole words that open a phrase, found by an alternation (the standard `re` module skips
+        # ahead on it); the following words are read only when a longer phrase may start there.
         for m in r.first_word_re.finditer(low):
             s, e = m.span()
-            if (s > 0 and _is_word_char(low[s - 1])) or (e < n and _is_word_char(low[e])) or (s == 0 and cut):
+            if s == 0 and cut:
                 continue
             word = m.group()
-            kinds = first_words[word]
             following: list[tuple[str, int]] = []  # (word, end) of the words after it, read once
             done = False
-            for k in kinds:
+            for k, whole, longer in first_words[word]:
                 if s < last_end[k]:
                     continue
+                if not longer:
+                    out[k].append(_Hit(start + s, start + e, word))
+                    last_end[k] = e
+                    continue
                 lex = lexicons[k]
-                key, best, best_end = word, (word if word in lex.keys else None), m.end()
+                key, best, best_end = word, (word if whole else None), e
                 j = 0
                 while j + 1 < lex.longest:
                     if j == len(following):
@@ -974,6 +979,13 @@ def _last_status(r: Rules, text: str, start: int, end: int) -> str | None:
     return last
 
 
+def _continues(r: Rules, text: str, sent: Sentence) -> bool:
+    """The sentence opens with a continuation phrase ("Trong đó", "Cụ thể"): it keeps the status of
+    the sentence before."""
+    head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
+    return any(tuple(head[:n]) in r.continuation for n in r.continuation_lengths)
+
+
 def _sentence_facts(r: Rules, text: str, sent: Sentence, mentions: Sequence[NumberMention],
                     inherited: str | None) -> list[Fact]:  # fmt: skip
     ctx = _Context(r, text, sent.start, sent.end)
@@ -1112,8 +1124,7 @@ def extract_facts(
             inside = [m for m in mentions[lo:hi] if m.end <= sent.end]
             if inside:
                 inherited = None
-                head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
-                if k > 0 and any(tuple(head[: len(c)]) == c for c in r.continuation):
+                if k > 0 and _continues(r, text, sent):
                     prev = sents[k - 1]
                     inherited = _last_status(r, text, prev.start, prev.end)
                 facts += [(k, f) for f in _sentence_facts(r, text, sent, inside, inherited)]
