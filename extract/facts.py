@@ -53,9 +53,11 @@ def _keys(phrase: str) -> set[str]:
 
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+")
 _NEXT_WORD = regex.compile(r"\s+([\p{L}\p{N}_]+)")
+_RE_WORD = re.compile(r"\w+")  # a whole word as `re` reads it
 
 
 _PLAIN = regex.compile(r"[\p{L}\p{N}_]+(?: [\p{L}\p{N}_]+)*")
+_RE_PLAIN = re.compile(r"\w+(?: \w+)*")
 
 
 @dataclass(frozen=True)
@@ -80,22 +82,32 @@ def _lexicon(words: Iterable[str], pattern: Any) -> Lexicon:
         if isinstance(w, str) and w.strip()
         for v in spelling_variants(" ".join(w.split()))
     }
-    plain = all(_PLAIN.fullmatch(k) for k in keys)
+    # plain: words as both `regex` and the standard `re` (Rules.phrase_starts) read them
+    plain = all(_PLAIN.fullmatch(k) and _RE_PLAIN.fullmatch(k) for k in keys)
     prefixes = {" ".join(k.split()[:n]) for k in keys for n in range(1, len(k.split()) + 1)}
     longest = max((len(k.split()) for k in keys), default=0)
     return Lexicon(frozenset(keys), frozenset(prefixes), longest, pattern, plain)
 
 
-def _first_words(lexicons: Sequence[Lexicon]) -> dict[str, tuple[tuple[int, bool, bool], ...]]:
-    """First word of a phrase -> (lexicon index, whether the word alone is a phrase, whether longer
-    phrases start with it) for each lexicon it opens."""
-    out: dict[str, list[tuple[int, bool, bool]]] = {}
-    for k, lex in enumerate(lexicons):
-        if lex.plain:
-            longer = {key.split()[0] for key in lex.keys if " " in key}
-            for first in sorted({key.split()[0] for key in lex.keys}):
-                out.setdefault(first, []).append((k, first in lex.keys, first in longer))
-    return {w: tuple(ks) for w, ks in out.items()}
+def _phrase_starts(lex: Lexicon) -> Any:
+    r"""Standard `re`, over lower case: where a phrase of `lex` may start. A whole word that is a phrase
+    alone; or a whole first word of a longer phrase, anything but letters and digits, and its second
+    word (whether that word is whole and the gap white space is for the caller to check). So it finds
+    every start of a phrase and few others, and the `re` module skips ahead on it. `re`'s \w is a
+    letter or digit (str.isalnum) or "_"."""
+    singles = patterns.literal_alternation(k for k in lex.keys if " " not in k)
+    pairs = patterns.literal_alternation({" ".join(k.split()[:2]) for k in lex.keys if " " in k}, space=r"\W+")
+    return re.compile(rf"(?<!\w)(?:(?:{singles})(?!\w)|{pairs})")
+
+
+# Latin (with Vietnamese), white space, digits, punctuation and quotes: what follows a number
+_START_TESTED = frozenset(chr(c) for r in ((0, 0x250), (0x1E00, 0x1F00), (0x2000, 0x2070)) for c in range(*r))
+
+
+def _first_characters(*patterns: Any) -> frozenset[str]:
+    """The characters of _START_TESTED a match of one of `patterns` (`regex`, no lookbehind) may start
+    with, found by partial matching against each character alone."""
+    return frozenset(c for c in _START_TESTED if any(p.match(c, partial=True) for p in patterns))
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,8 +189,11 @@ class Rules:
     periods: tuple[Any, ...]
     examples: tuple[Example, ...]
     lexicons: tuple[Lexicon, ...]  # triggers, money cues, status markers, party context
-    first_words: Mapping[str, tuple[tuple[int, bool, bool], ...]]  # see _first_words
-    first_word_re: Any  # standard `re`, over lower case: the first words as whole words (a trie: the longest wins)
+    phrase_starts: tuple[Any, ...]  # for each plain lexicon, see _phrase_starts (None for the others)
+    last_tokens: Mapping[frozenset[tuple[str, ...]], frozenset[str]]  # phrase set -> the last tokens of its phrases
+    start_tested: frozenset[str]  # the characters whose use as a first character is known:
+    measure_starts: frozenset[str]  # those that may start a measure word
+    noun_starts: frozenset[str]  # those that may start a counted noun or an abbreviation
 
 
 def _list(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -414,6 +429,11 @@ def rules() -> Rules:
         periods.append(compiled)
 
     continuation = phrase_set(_list(status, "continuation"))
+    # phrases matched at the end of the tokens before a position
+    tail_sets = {key: phrase_set(_list(top, key)) for key in ("not_after", "not_after_except", "negations")}
+    tail_sets["per_unit_counts"] = phrase_set(_list(top, "per_unit_counts"))
+    tail_sets["copulas"] = phrase_set(_list(money, "copulas"))
+    tail_sets["achieved_plan_before"] = phrase_set(_list(status, "achieved_plan_before"))
     links = _list(top, "link_words")
     lexicons = (
         _lexicon(trigger_words, trigger_re),
@@ -421,7 +441,6 @@ def rules() -> Rules:
         _lexicon(status_of, status_re),
         _lexicon(party_context, party),
     )
-    first_words = _first_words(lexicons)
     return Rules(
         counts=tuple(counts),
         trigger=trigger_re,
@@ -437,10 +456,10 @@ def rules() -> Rules:
         party=party,
         party_window=int(_number(top, "party_window", 15)),
         honoured=honoured,
-        not_after=phrase_set(_list(top, "not_after")),
-        not_after_except=phrase_set(_list(top, "not_after_except")),
-        negations=phrase_set(_list(top, "negations")),
-        per_unit_counts=phrase_set(_list(top, "per_unit_counts")),
+        not_after=tail_sets["not_after"],
+        not_after_except=tail_sets["not_after_except"],
+        negations=tail_sets["negations"],
+        per_unit_counts=tail_sets["per_unit_counts"],
         per_unit_counts_window=int(_number(top, "per_unit_counts_window", 6)),
         link_tokens=frozenset(t for w in links for t in numbers.phrase_key(w)),
         link_max_words=int(_number(top, "link_max_words", 3)),
@@ -448,7 +467,7 @@ def rules() -> Rules:
         money_kind=money_kind,
         money_max_gap=int(_number(money, "max_gap", 15)),
         deferred_max_gap=int(_number(money, "deferred_max_gap", 6)),
-        copulas=phrase_set(_list(money, "copulas")),
+        copulas=tail_sets["copulas"],
         copula_max_gap=int(_number(money, "copula_max_gap", 25)),
         property_before=property_re,
         family_share=family_re,
@@ -460,14 +479,16 @@ def rules() -> Rules:
         continuation=continuation,
         continuation_lengths=tuple(sorted({len(c) for c in continuation})),
         plan_words=frozenset(k for w in _list(status, "plan_words") for k in _keys(w)),
-        achieved_plan_before=phrase_set(_list(status, "achieved_plan_before")),
+        achieved_plan_before=tail_sets["achieved_plan_before"],
         achieved_plan_window=int(_number(status, "achieved_plan_window", 4)),
         periods=tuple(periods),
         examples=tuple(examples),
         lexicons=lexicons,
-        first_words=first_words,
-        # `re`'s \w: a letter or digit (str.isalnum) or "_"
-        first_word_re=re.compile(rf"(?<!\w)(?:{patterns.literal_alternation(first_words)})(?!\w)"),
+        last_tokens={p: frozenset(t[-1] for t in p if t) for p in tail_sets.values()},
+        phrase_starts=tuple(_phrase_starts(lex) if lex.plain else None for lex in lexicons),
+        start_tested=_START_TESTED,
+        measure_starts=_first_characters(measure),
+        noun_starts=_first_characters(noun_re, abbreviation_re),
     )
 
 
@@ -517,24 +538,20 @@ class _Context:
         self.starts: dict[int, list[int]] = {}
 
     @functools.cached_property
-    def _lexicon_hits(self) -> list[list[_Hit]]:
-        return self._phrases()
-
-    @functools.cached_property
     def triggers(self) -> list[_Hit]:
-        return self._lexicon_hits[0]
+        return self._phrases(0)
 
     @functools.cached_property
     def money(self) -> list[_Hit]:
-        return self._lexicon_hits[1]
+        return self._phrases(1)
 
     @functools.cached_property
     def status(self) -> list[_Hit]:
-        return self._lexicon_hits[2]
+        return self._phrases(2)
 
     @functools.cached_property
     def party(self) -> list[_Hit]:
-        return self._lexicon_hits[3]
+        return self._phrases(3)
 
     @functools.cached_property
     def misuse_starts(self) -> list[int]:
@@ -557,56 +574,58 @@ class _Context:
     def _hits(self, pattern: Any) -> list[_Hit]:
         return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
 
-    def _phrases(self) -> list[list[_Hit]]:
-        """The phrases of every lexicon in the sentence, leftmost and longest first and not overlapping
-        within a lexicon, as each lexicon's regex finds them: one pass over the words, a dictionary
-        lookup for each, the following words read only after a word that opens a phrase."""
-        r, text, start = self.r, self.text, self.start
-        lexicons = r.lexicons
+    @functools.cached_property
+    def _low(self) -> str | None:
+        """The sentence in lower case; None when lower case moves offsets."""
         low = self.sentence.lower()
-        if len(low) != len(self.sentence):  # lower case that moves offsets: the regexes
-            return [self._hits(lex.pattern) for lex in lexicons]
-        out: list[list[_Hit]] = [[] if lex.plain else self._hits(lex.pattern) for lex in lexicons]
-        last_end = [-1] * len(lexicons)
-        first_words = r.first_words
-        # a sentence cut inside a word: its first piece does not start a phrase
-        cut = start > 0 and _TOKEN.match(text, start - 1) is not None
-        # Whole words that open a phrase, found by an alternation (the standard `re` module skips
-        # ahead on it); the following words are read only when a longer phrase may start there.
-        for m in r.first_word_re.finditer(low):
-            s, e = m.span()
-            if s == 0 and cut:
+        return low if len(low) == len(self.sentence) else None
+
+    @functools.cached_property
+    def _cut(self) -> bool:
+        """The sentence starts inside a word: its first piece does not start a phrase."""
+        return self.start > 0 and _TOKEN.match(self.text, self.start - 1) is not None
+
+    def _phrases(self, k: int) -> list[_Hit]:
+        """The phrases of lexicon `k` in the sentence, leftmost and longest first and not overlapping,
+        as its regex finds them: where one may start (Rules.phrase_starts), its words read one by one
+        and looked up."""
+        r, start = self.r, self.start
+        lex = r.lexicons[k]
+        low = self._low
+        starts = r.phrase_starts[k]
+        if low is None or starts is None:  # lower case that moves offsets, or a phrase that is not words
+            return self._hits(lex.pattern)
+        out: list[_Hit] = []
+        pos = 0
+        while True:
+            m = starts.search(low, pos)
+            if m is None:
+                return out
+            s = m.start()
+            pos = s + 1
+            if s == 0 and self._cut:
                 continue
-            word = m.group()
-            following: list[tuple[str, int]] = []  # (word, end) of the words after it, read once
-            done = False
-            for k, whole, longer in first_words[word]:
-                if s < last_end[k]:
-                    continue
-                if not longer:
-                    out[k].append(_Hit(start + s, start + e, word))
-                    last_end[k] = e
-                    continue
-                lex = lexicons[k]
-                key, best, best_end = word, (word if whole else None), e
-                j = 0
-                while j + 1 < lex.longest:
-                    if j == len(following):
-                        nxt = None if done else _NEXT_WORD.match(low, following[-1][1] if following else m.end())
-                        if nxt is None:
-                            done = True
-                            break
-                        following.append((nxt.group(1), nxt.end()))
-                    key = key + " " + following[j][0]
-                    if key not in lex.prefixes:
-                        break
-                    if key in lex.keys:
-                        best, best_end = key, following[j][1]
-                    j += 1
-                if best is not None:
-                    out[k].append(_Hit(start + s, start + best_end, best))
-                    last_end[k] = best_end
-        return out
+            word = _RE_WORD.match(low, s)  # the first word: whole (`re`), and a phrase's words are `re` words
+            if word is None:
+                continue
+            e = word.end()
+            key = low[s:e]
+            best, best_end = (key if key in lex.keys else None), e
+            j = 1
+            while j < lex.longest:
+                nxt = _NEXT_WORD.match(low, e)
+                if nxt is None:
+                    break
+                key = key + " " + nxt.group(1)
+                e = nxt.end()
+                if key not in lex.prefixes:
+                    break
+                if key in lex.keys:
+                    best, best_end = key, e
+                j += 1
+            if best is not None:
+                out.append(_Hit(start + s, start + best_end, best))
+                pos = best_end
 
     def _ends(self, hits: list[_Hit]) -> list[int]:
         key = id(hits)
@@ -650,15 +669,33 @@ _OPEN_QUOTE = regex.compile(r"\s*[“\"'‘«(]?\s*")
 _CLOSE_QUOTE = regex.compile(r"\s?[”\"'’»]")
 
 
+def _may_start(starts: frozenset[str], tested: frozenset[str], text: str, p: int, limit: int) -> bool:
+    """Whether a match of a regex whose first characters are `starts` (of those in `tested`) may begin
+    at `p`: a set lookup that spares most regex calls."""
+    if p >= limit:
+        return False
+    c = text[p]
+    return c in starts or c not in tested
+
+
 def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int, int, str | None]:
     """The counted noun right after a number: (class, start, end, as written)."""
-    m = _OPEN_QUOTE.match(text, pos, limit)
-    p = m.end() if m else pos
-    quoted = bool(m) and bool(m.group(0).strip())
-    mm = r.measure.match(text, p, limit)
-    if mm:
-        p = mm.end()
+    # mostly a space and a word: no quote (a letter or digit is neither white space nor a quote)
+    if pos < limit and text[pos].isalnum():
+        p, quoted = pos, False
+    elif pos < limit and text[pos] == " " and (pos + 1 == limit or text[pos + 1].isalnum()):
+        p, quoted = pos + 1, False
+    else:
+        m = _OPEN_QUOTE.match(text, pos, limit)
+        p = m.end() if m else pos
+        quoted = bool(m) and bool(m.group(0).strip())
+    if _may_start(r.measure_starts, r.start_tested, text, p, limit):
+        mm = r.measure.match(text, p, limit)
+        if mm:
+            p = mm.end()
     best: tuple[str | None, int, int, str | None] = (None, -1, -1, None)
+    if not _may_start(r.noun_starts, r.start_tested, text, p, limit):
+        return best
     n = r.noun.match(text, p, limit)
     if n:
         best = (r.noun_class.get(_key(n.group(0))), n.start(), n.end(), n.group(0))
@@ -717,7 +754,7 @@ def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None)
                 # "vượt hơn 11,7% kế hoạch", "hoàn thành chỉ tiêu": a plan met is a result
                 toks = preceding_tokens(ctx.text, h.start, 40)
                 window = r.achieved_plan_window
-                if any(numbers.ends_with(toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
+                if any(_ends_with(r, toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
                     return "achieved"
             return status
     return default or inherited or "achieved"
@@ -729,8 +766,16 @@ def _period(ctx: _Context, pos: int) -> str | None:
     return ctx.periods[0].key if ctx.periods else None
 
 
+def _ends_with(r: Rules, toks: list[str], phrases: frozenset[tuple[str, ...]], end: int | None = None) -> int:
+    """numbers.ends_with, answered at once when the token before `end` ends no phrase."""
+    stop = len(toks) if end is None else end
+    if stop <= 0 or toks[stop - 1] not in r.last_tokens[phrases]:
+        return 0
+    return numbers.ends_with(toks, phrases, end)
+
+
 def _negated(r: Rules, text: str, pos: int) -> bool:
-    return bool(numbers.ends_with(preceding_tokens(text, pos, 24), r.negations))
+    return bool(_ends_with(r, preceding_tokens(text, pos, 24), r.negations))
 
 
 def _list_item(ctx: _Context, nums: list[_Number], i: int, found: Mapping[int, Fact]) -> CountPattern | None:
@@ -763,12 +808,12 @@ def _count_fact(
     if m.value <= 0 or m.value != int(m.value) or (m.value_max is not None and m.value_max != int(m.value_max)):
         return None
     before = preceding_tokens(text, m.start)
-    if numbers.ends_with(before, r.not_after) > numbers.ends_with(before, r.not_after_except):
+    if _ends_with(r, before, r.not_after) > _ends_with(r, before, r.not_after_except):
         return None
     for k in range(min(r.per_unit_counts_window, len(before))):
         if before[len(before) - 1 - k] in (",", ";", ":"):
             break
-        if numbers.ends_with(before, r.per_unit_counts, len(before) - k):
+        if _ends_with(r, before, r.per_unit_counts, len(before) - k):
             return None  # "mỗi CĐCS giới thiệu ít nhất 1 đoàn viên" is a number per unit
     lo, hi = ctx.clause(m.start)
     # A party word after the next counted number belongs to that number: in "kết nạp 1.234 đoàn viên,
@@ -935,7 +980,7 @@ def _copula_flow(ctx: _Context, m: NumberMention, lo: int) -> tuple[Flow | None,
     """An amount after a copula belongs to the deferred cue that opens its clause ("Tổng kinh phí đợt trao
     tặng … là 970 triệu đồng"); the flow comes from the cue between them, else from one before the cue."""
     r = ctx.r
-    if not numbers.ends_with(preceding_tokens(ctx.text, m.start, 16), r.copulas):
+    if not _ends_with(r, preceding_tokens(ctx.text, m.start, 16), r.copulas):
         return None, None, m.start
     opener = None
     for h in ctx.before(ctx.money, m.start, max(lo, m.start - 2 * _REACH)):
