@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -1031,16 +1032,28 @@ def _continues(r: Rules, text: str, sent: Sentence) -> bool:
     return any(tuple(head[:n]) in r.continuation for n in r.continuation_lengths)
 
 
-def _sentence_facts(r: Rules, text: str, sent: Sentence, mentions: Sequence[NumberMention],
-                    inherited: str | None) -> list[Fact]:  # fmt: skip
-    ctx = _Context(r, text, sent.start, sent.end)
+def _sentence_facts(r: Rules, text: str, sents: Sequence[Sentence], k: int,
+                    mentions: Sequence[NumberMention]) -> list[Fact]:  # fmt: skip
+    """The facts of sentence `k`, whose numbers are `mentions`."""
+    sent = sents[k]
     nums: list[_Number] = []
+    some = False  # an amount, or a count of a counted noun: the rest is needed only then
     for m in mentions:
         num = _Number(m)
         if m.unit is None:
             cls, ns, ne, noun = _noun_at(r, text, m.end, min(sent.end, m.end + 80))
             num.noun_class, num.noun_start, num.noun_end, num.noun = cls, ns, ne, noun
+            some = some or cls not in (None, "stop")
+        else:
+            some = some or m.unit == "VND"
         nums.append(num)
+    if not some:
+        return []
+    inherited = None
+    if k > 0 and _continues(r, text, sent):
+        prev = sents[k - 1]
+        inherited = _last_status(r, text, prev.start, prev.end)
+    ctx = _Context(r, text, sent.start, sent.end)
     found: dict[int, Fact] = {}
     for i, num in enumerate(nums):
         if num.mention.unit == "%":
@@ -1147,6 +1160,9 @@ def _fallback_sentences(text: str) -> list[Sentence]:
     return out
 
 
+_START = operator.attrgetter("start")
+
+
 def extract_facts(
     text: str, sentences: list[Sentence], *, mentions: Sequence[NumberMention] | None = None
 ) -> list[Fact]:
@@ -1158,21 +1174,24 @@ def extract_facts(
         return []
     r = rules()
     try:
-        sents = sorted(sentences or _fallback_sentences(text), key=lambda s: s.start)
+        sents = sorted(sentences or _fallback_sentences(text), key=_START)
         if mentions is None:
             mentions = numbers.find_numbers(text)
         starts = [m.start for m in mentions]
         facts: list[tuple[int, Fact]] = []
+        lo, n = 0, len(starts)
         for k, sent in enumerate(sents):
-            lo = bisect.bisect_left(starts, sent.start)
-            hi = bisect.bisect_left(starts, sent.end)
+            # the first number from the sentence's start on: the starts only grow
+            while lo < n and starts[lo] < sent.start:
+                lo += 1
+            if lo == n:
+                break
+            if starts[lo] >= sent.end:
+                continue
+            hi = bisect.bisect_left(starts, sent.end, lo)
             inside = [m for m in mentions[lo:hi] if m.end <= sent.end]
             if inside:
-                inherited = None
-                if k > 0 and _continues(r, text, sent):
-                    prev = sents[k - 1]
-                    inherited = _last_status(r, text, prev.start, prev.end)
-                facts += [(k, f) for f in _sentence_facts(r, text, sent, inside, inherited)]
+                facts += [(k, f) for f in _sentence_facts(r, text, sents, k, inside)]
         return resolve(facts)
     except PatternError:
         raise
