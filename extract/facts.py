@@ -20,9 +20,9 @@ import bisect
 import functools
 import operator
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import regex
 
@@ -523,6 +523,22 @@ class _Number:
         return self.noun_end if self.noun_end >= 0 else self.mention.end
 
 
+_T = TypeVar("_T")
+
+
+class _Lazy(Generic[_T]):
+    """A value computed on first use and kept on the instance: functools.cached_property without the
+    lock it takes on every first use (Python 3.11), for one thread's short-lived objects."""
+
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __get__(self, obj: Any, owner: Any = None) -> _T:
+        value = obj.__dict__[self.name] = self.compute(obj)
+        return value
+
+
 class _Context:
     """The matches of every word list in one sentence, for lookups by position. Each is found on
     first use: most sentences with numbers hold no count or amount that needs them."""
@@ -538,27 +554,27 @@ class _Context:
         self.ends: dict[int, list[int]] = {}  # id of a hit list -> its ends, for bisection
         self.starts: dict[int, list[int]] = {}
 
-    @functools.cached_property
+    @_Lazy
     def triggers(self) -> list[_Hit]:
         return self._phrases(0)
 
-    @functools.cached_property
+    @_Lazy
     def money(self) -> list[_Hit]:
         return self._phrases(1)
 
-    @functools.cached_property
+    @_Lazy
     def status(self) -> list[_Hit]:
         return self._phrases(2)
 
-    @functools.cached_property
+    @_Lazy
     def party(self) -> list[_Hit]:
         return self._phrases(3)
 
-    @functools.cached_property
+    @_Lazy
     def misuse_starts(self) -> list[int]:
         return [h.start for h in self.money if self.r.money_kind.get(h.key, ("",))[0] == "misuse"]
 
-    @functools.cached_property
+    @_Lazy
     def periods(self) -> list[_Hit]:
         r, text, start, end = self.r, self.text, self.start, self.end
         found = sorted(
@@ -575,13 +591,13 @@ class _Context:
     def _hits(self, pattern: Any) -> list[_Hit]:
         return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
 
-    @functools.cached_property
+    @_Lazy
     def _low(self) -> str | None:
         """The sentence in lower case; None when lower case moves offsets."""
         low = self.sentence.lower()
         return low if len(low) == len(self.sentence) else None
 
-    @functools.cached_property
+    @_Lazy
     def _cut(self) -> bool:
         """The sentence starts inside a word: its first piece does not start a phrase."""
         return self.start > 0 and _TOKEN.match(self.text, self.start - 1) is not None
