@@ -184,6 +184,7 @@ class Rules:
     status_of: Mapping[str, str]
     continuation: frozenset[tuple[str, ...]]
     continuation_lengths: tuple[int, ...]  # the lengths of the continuation phrases, in tokens
+    continuation_first: frozenset[str] | None  # the first characters of the continuation phrases
     plan_words: frozenset[str]
     achieved_plan_before: frozenset[tuple[str, ...]]
     achieved_plan_window: int
@@ -479,6 +480,7 @@ def rules() -> Rules:
         status_of=status_of,
         continuation=continuation,
         continuation_lengths=tuple(sorted({len(c) for c in continuation})),
+        continuation_first=frozenset(c[0][0] for c in continuation) if all(c and c[0] for c in continuation) else None,
         plan_words=frozenset(k for w in _list(status, "plan_words") for k in _keys(w)),
         achieved_plan_before=tail_sets["achieved_plan_before"],
         achieved_plan_window=int(_number(status, "achieved_plan_window", 4)),
@@ -535,6 +537,8 @@ class _Lazy(Generic[_T]):
         self.name = compute.__name__
 
     def __get__(self, obj: Any, owner: Any = None) -> _T:
+        if obj is None:  # on the class: the descriptor itself
+            return self  # type: ignore[return-value]
         value = obj.__dict__[self.name] = self.compute(obj)
         return value
 
@@ -1044,6 +1048,12 @@ def _last_status(r: Rules, text: str, start: int, end: int) -> str | None:
 def _continues(r: Rules, text: str, sent: Sentence) -> bool:
     """The sentence opens with a continuation phrase ("Trong đó", "Cụ thể"): it keeps the status of
     the sentence before."""
+    if sent.start < sent.end and r.continuation_first is not None:
+        c = text[sent.start]
+        # a letter or digit opens the first token, and its lower case opens the token's (Σ aside:
+        # its lower case depends on what follows)
+        if c.isalnum() and c != "Σ" and c.lower()[0] not in r.continuation_first:
+            return False
     head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
     return any(tuple(head[:n]) in r.continuation for n in r.continuation_lengths)
 
