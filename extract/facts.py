@@ -837,15 +837,19 @@ def _count_fact(
         if _ends_with(r, before, r.per_unit_counts, len(before) - k):
             return None  # "mỗi CĐCS giới thiệu ít nhất 1 đoàn viên" is a number per unit
     lo, hi = ctx.clause(m.start)
-    # A party word after the next counted number belongs to that number: in "kết nạp 1.234 đoàn viên,
-    # giới thiệu 56 đoàn viên ưu tú cho Đảng" only the 56 are about the Party.
-    following = next((n.mention.start for n in nums[i + 1 :] if n.counted), None)
-    party = _party_near(ctx, num, lo, hi if following is None else min(hi, following))
+    party: list[bool] = []  # whether the Party is near, found when a pattern first asks
 
     def allowed(p: CountPattern) -> bool:
         if num.noun_class not in p.nouns:
             return False
-        return not ((p.requires_party and not party) or (p.unless_party and party))
+        if not (p.requires_party or p.unless_party):
+            return True
+        if not party:
+            # A party word after the next counted number belongs to that number: in "kết nạp 1.234 đoàn
+            # viên, giới thiệu 56 đoàn viên ưu tú cho Đảng" only the 56 are about the Party.
+            following = next((n.mention.start for n in nums[i + 1 :] if n.counted), None)
+            party.append(_party_near(ctx, num, lo, hi if following is None else min(hi, following)))
+        return not ((p.requires_party and not party[0]) or (p.unless_party and party[0]))
 
     # (distance, order, pattern, quote start, quote end)
     candidates: list[tuple[int, int, CountPattern, int, int, bool]] = []
