@@ -860,18 +860,21 @@ def _count_fact(
         for p in r.after_of.get(_key(after.group("p")), ()):
             if allowed(p):
                 candidates.append((-1, p.order, p, m.start, after.end(), True))
-    reach = max(_reach_start(ctx, nums, i, lo), m.start - _REACH)
-    blocked: set[str] = set()
-    for h in ctx.before(ctx.triggers, m.start, reach):
-        gap = ctx.words(h.end, m.start)
-        blocked |= r.not_between_of.get(h.key, frozenset())
-        if _negated(r, text, h.start):
-            continue
-        for p in r.trigger_of.get(h.key, ()):
-            if allowed(p) and gap <= p.max_gap and p.id not in blocked:
-                # the quote starts at the trigger when it is close; else at the number
-                q_start = h.start if gap <= _QUOTE_GAP else m.start
-                candidates.append((gap, p.order, p, q_start, num.phrase_end, True))
+    if not candidates:  # a phrase after the noun wins over any trigger
+        reach = max(_reach_start(ctx, nums, i, lo), m.start - _REACH)
+        blocked: set[str] = set()
+        for h in ctx.before(ctx.triggers, m.start, reach):
+            gap = ctx.words(h.end, m.start)
+            if candidates and gap > candidates[0][0]:
+                break  # the gaps only grow: the nearest trigger that counts wins
+            blocked |= r.not_between_of.get(h.key, frozenset())
+            if _negated(r, text, h.start):
+                continue
+            for p in r.trigger_of.get(h.key, ()):
+                if allowed(p) and gap <= p.max_gap and p.id not in blocked:
+                    # the quote starts at the trigger when it is close; else at the number
+                    q_start = h.start if gap <= _QUOTE_GAP else m.start
+                    candidates.append((gap, p.order, p, q_start, num.phrase_end, True))
     if not candidates:
         listed = _list_item(ctx, nums, i, found)
         if listed is not None and allowed(listed):
