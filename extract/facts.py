@@ -1200,9 +1200,9 @@ def extract_facts(
     text: str, sentences: list[Sentence], *, mentions: Sequence[NumberMention] | None = None
 ) -> list[Fact]:
     """The facts of an article. `sentences` index into `text` (an empty list: lines and full stops
-    are used); `mentions` are `numbers.find_numbers(text)` when the caller already has them (None:
-    they are found here). doc_id, source and fact_id are left empty for the pipeline to fill. Never
-    raises on any text; a malformed pattern file raises PatternError."""
+    are used); `mentions` are `numbers.find_numbers(text)` (in its order, by position) when the caller
+    already has them (None: they are found here). doc_id, source and fact_id are left empty for the
+    pipeline to fill. Never raises on any text; a malformed pattern file raises PatternError."""
     if not isinstance(text, str) or not text.strip():
         return []
     r = rules()
