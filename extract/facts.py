@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import regex
 
@@ -53,11 +54,11 @@ def _keys(phrase: str) -> set[str]:
 
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+")
 _NEXT_WORD = regex.compile(r"\s+([\p{L}\p{N}_]+)")
+_RE_WORD = re.compile(r"\w+")  # a whole word as `re` reads it
 
 
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
 _PLAIN = regex.compile(r"[\p{L}\p{N}_]+(?: [\p{L}\p{N}_]+)*")
+_RE_PLAIN = re.compile(r"\w+(?: \w+)*")
 
 
 @dataclass(frozen=True)
@@ -82,19 +83,32 @@ def _lexicon(words: Iterable[str], pattern: Any) -> Lexicon:
         if isinstance(w, str) and w.strip()
         for v in spelling_variants(" ".join(w.split()))
     }
-    plain = all(_PLAIN.fullmatch(k) for k in keys)
+    # plain: words as both `regex` and the standard `re` (Rules.phrase_starts) read them
+    plain = all(_PLAIN.fullmatch(k) and _RE_PLAIN.fullmatch(k) for k in keys)
     prefixes = {" ".join(k.split()[:n]) for k in keys for n in range(1, len(k.split()) + 1)}
     longest = max((len(k.split()) for k in keys), default=0)
     return Lexicon(frozenset(keys), frozenset(prefixes), longest, pattern, plain)
 
 
-def _first_words(lexicons: Sequence[Lexicon]) -> dict[str, tuple[int, ...]]:
-    out: dict[str, list[int]] = {}
-    for k, lex in enumerate(lexicons):
-        if lex.plain:
-            for first in {key.split()[0] for key in lex.keys}:
-                out.setdefault(first, []).append(k)
-    return {w: tuple(ks) for w, ks in out.items()}
+def _phrase_starts(lex: Lexicon) -> Any:
+    r"""Standard `re`, over lower case: where a phrase of `lex` may start. A whole word that is a phrase
+    alone; or a whole first word of a longer phrase, anything but letters and digits, and its second
+    word (whether that word is whole and the gap white space is for the caller to check). So it finds
+    every start of a phrase and few others, and the `re` module skips ahead on it. `re`'s \w is a
+    letter or digit (str.isalnum) or "_"."""
+    singles = patterns.literal_alternation(k for k in lex.keys if " " not in k)
+    pairs = patterns.literal_alternation({" ".join(k.split()[:2]) for k in lex.keys if " " in k}, space=r"\W+")
+    return re.compile(rf"(?<!\w)(?:(?:{singles})(?!\w)|{pairs})")
+
+
+# Latin (with Vietnamese), white space, digits, punctuation and quotes: what follows a number
+_START_TESTED = frozenset(chr(c) for r in ((0, 0x250), (0x1E00, 0x1F00), (0x2000, 0x2070)) for c in range(*r))
+
+
+def _first_characters(*patterns: Any) -> frozenset[str]:
+    """The characters of _START_TESTED a match of one of `patterns` (`regex`, no lookbehind) may start
+    with, found by partial matching against each character alone."""
+    return frozenset(c for c in _START_TESTED if any(p.match(c, partial=True) for p in patterns))
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,14 +183,19 @@ class Rules:
     status: Any
     status_of: Mapping[str, str]
     continuation: frozenset[tuple[str, ...]]
+    continuation_lengths: tuple[int, ...]  # the lengths of the continuation phrases, in tokens
+    continuation_first: frozenset[str] | None  # the first characters of the continuation phrases
     plan_words: frozenset[str]
     achieved_plan_before: frozenset[tuple[str, ...]]
     achieved_plan_window: int
     periods: tuple[Any, ...]
     examples: tuple[Example, ...]
     lexicons: tuple[Lexicon, ...]  # triggers, money cues, status markers, party context
-    first_words: Mapping[str, tuple[int, ...]]  # first word of a phrase -> the lexicons (by index) it opens
-    first_word_re: Any  # standard `re`, over lower case: the first words (a trie: the longest wins), no lookaround
+    phrase_starts: tuple[Any, ...]  # for each plain lexicon, see _phrase_starts (None for the others)
+    last_tokens: Mapping[frozenset[tuple[str, ...]], frozenset[str]]  # phrase set -> the last tokens of its phrases
+    start_tested: frozenset[str]  # the characters whose use as a first character is known:
+    measure_starts: frozenset[str]  # those that may start a measure word
+    noun_starts: frozenset[str]  # those that may start a counted noun or an abbreviation
 
 
 def _list(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -411,6 +430,12 @@ def rules() -> Rules:
                 raise PatternError(path, line_of(node, "examples"), f"period {node['id']!r} does not match {ex!r}")
         periods.append(compiled)
 
+    continuation = phrase_set(_list(status, "continuation"))
+    # phrases matched at the end of the tokens before a position
+    tail_sets = {key: phrase_set(_list(top, key)) for key in ("not_after", "not_after_except", "negations")}
+    tail_sets["per_unit_counts"] = phrase_set(_list(top, "per_unit_counts"))
+    tail_sets["copulas"] = phrase_set(_list(money, "copulas"))
+    tail_sets["achieved_plan_before"] = phrase_set(_list(status, "achieved_plan_before"))
     links = _list(top, "link_words")
     lexicons = (
         _lexicon(trigger_words, trigger_re),
@@ -418,7 +443,6 @@ def rules() -> Rules:
         _lexicon(status_of, status_re),
         _lexicon(party_context, party),
     )
-    first_words = _first_words(lexicons)
     return Rules(
         counts=tuple(counts),
         trigger=trigger_re,
@@ -434,10 +458,10 @@ def rules() -> Rules:
         party=party,
         party_window=int(_number(top, "party_window", 15)),
         honoured=honoured,
-        not_after=phrase_set(_list(top, "not_after")),
-        not_after_except=phrase_set(_list(top, "not_after_except")),
-        negations=phrase_set(_list(top, "negations")),
-        per_unit_counts=phrase_set(_list(top, "per_unit_counts")),
+        not_after=tail_sets["not_after"],
+        not_after_except=tail_sets["not_after_except"],
+        negations=tail_sets["negations"],
+        per_unit_counts=tail_sets["per_unit_counts"],
         per_unit_counts_window=int(_number(top, "per_unit_counts_window", 6)),
         link_tokens=frozenset(t for w in links for t in numbers.phrase_key(w)),
         link_max_words=int(_number(top, "link_max_words", 3)),
@@ -445,7 +469,7 @@ def rules() -> Rules:
         money_kind=money_kind,
         money_max_gap=int(_number(money, "max_gap", 15)),
         deferred_max_gap=int(_number(money, "deferred_max_gap", 6)),
-        copulas=phrase_set(_list(money, "copulas")),
+        copulas=tail_sets["copulas"],
         copula_max_gap=int(_number(money, "copula_max_gap", 25)),
         property_before=property_re,
         family_share=family_re,
@@ -454,15 +478,20 @@ def rules() -> Rules:
         misuse=misuse,
         status=status_re,
         status_of=status_of,
-        continuation=phrase_set(_list(status, "continuation")),
+        continuation=continuation,
+        continuation_lengths=tuple(sorted({len(c) for c in continuation})),
+        continuation_first=frozenset(c[0][0] for c in continuation) if all(c and c[0] for c in continuation) else None,
         plan_words=frozenset(k for w in _list(status, "plan_words") for k in _keys(w)),
-        achieved_plan_before=phrase_set(_list(status, "achieved_plan_before")),
+        achieved_plan_before=tail_sets["achieved_plan_before"],
         achieved_plan_window=int(_number(status, "achieved_plan_window", 4)),
         periods=tuple(periods),
         examples=tuple(examples),
         lexicons=lexicons,
-        first_words=first_words,
-        first_word_re=re.compile(patterns.literal_alternation(first_words)),
+        last_tokens={p: frozenset(t[-1] for t in p if t) for p in tail_sets.values()},
+        phrase_starts=tuple(_phrase_starts(lex) if lex.plain else None for lex in lexicons),
+        start_tested=_START_TESTED,
+        measure_starts=_first_characters(measure),
+        noun_starts=_first_characters(noun_re, abbreviation_re),
     )
 
 
@@ -470,8 +499,7 @@ def rules() -> Rules:
 # One sentence at a time.
 
 
-@dataclass(frozen=True)
-class _Hit:
+class _Hit(NamedTuple):  # a tuple: built many times per sentence, cheaper than a dataclass
     start: int
     end: int
     key: str
@@ -497,8 +525,27 @@ class _Number:
         return self.noun_end if self.noun_end >= 0 else self.mention.end
 
 
+_T = TypeVar("_T")
+
+
+class _Lazy(Generic[_T]):
+    """A value computed on first use and kept on the instance: functools.cached_property without the
+    lock it takes on every first use (Python 3.11), for one thread's short-lived objects."""
+
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __get__(self, obj: Any, owner: Any = None) -> _T:
+        if obj is None:  # on the class: the descriptor itself
+            return self  # type: ignore[return-value]
+        value = obj.__dict__[self.name] = self.compute(obj)
+        return value
+
+
 class _Context:
-    """The matches of every word list in one sentence, for lookups by position."""
+    """The matches of every word list in one sentence, for lookups by position. Each is found on
+    first use: most sentences with numbers hold no count or amount that needs them."""
 
     def __init__(self, r: Rules, text: str, start: int, end: int) -> None:
         self.r, self.text, self.start, self.end = r, text, start, end
@@ -508,72 +555,98 @@ class _Context:
         while cut >= 0:
             self.clause_cuts.append(cut + 1)
             cut = text.find(";", cut + 1, end)
-        self.triggers, self.money, self.status, self.party = self._phrases()
-        self.misuse_starts = [h.start for h in self.money if r.money_kind.get(h.key, ("",))[0] == "misuse"]
+        self.ends: dict[int, list[int]] = {}  # id of a hit list -> its ends, for bisection
+        self.starts: dict[int, list[int]] = {}
+
+    @_Lazy
+    def triggers(self) -> list[_Hit]:
+        return self._phrases(0)
+
+    @_Lazy
+    def money(self) -> list[_Hit]:
+        return self._phrases(1)
+
+    @_Lazy
+    def status(self) -> list[_Hit]:
+        return self._phrases(2)
+
+    @_Lazy
+    def party(self) -> list[_Hit]:
+        return self._phrases(3)
+
+    @_Lazy
+    def misuse_starts(self) -> list[int]:
+        return [h.start for h in self.money if self.r.money_kind.get(h.key, ("",))[0] == "misuse"]
+
+    @_Lazy
+    def periods(self) -> list[_Hit]:
+        r, text, start, end = self.r, self.text, self.start, self.end
         found = sorted(
             (_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)),
             key=lambda h: (h.start, -h.end),
         )
         # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
-        self.periods: list[_Hit] = []
+        periods: list[_Hit] = []
         for h in found:
-            if not self.periods or h.end > self.periods[-1].end:
-                self.periods.append(h)
-        self.ends: dict[int, list[int]] = {}  # id of a hit list -> its ends, for bisection
-        self.starts: dict[int, list[int]] = {}
+            if not periods or h.end > periods[-1].end:
+                periods.append(h)
+        return periods
 
     def _hits(self, pattern: Any) -> list[_Hit]:
         return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
 
-    def _phrases(self) -> list[list[_Hit]]:
-        """The phrases of every lexicon in the sentence, leftmost and longest first and not overlapping
-        within a lexicon, as each lexicon's regex finds them: one pass over the words, a dictionary
-        lookup for each, the following words read only after a word that opens a phrase."""
-        r, text, start = self.r, self.text, self.start
-        lexicons = r.lexicons
+    @_Lazy
+    def _low(self) -> str | None:
+        """The sentence in lower case; None when lower case moves offsets."""
         low = self.sentence.lower()
-        if len(low) != len(self.sentence):  # lower case that moves offsets: the regexes
-            return [self._hits(lex.pattern) for lex in lexicons]
-        out: list[list[_Hit]] = [[] if lex.plain else self._hits(lex.pattern) for lex in lexicons]
-        last_end = [-1] * len(lexicons)
-        first_words = r.first_words
-        # a sentence cut inside a word: its first piece does not start a phrase
-        cut = start > 0 and _TOKEN.match(text, start - 1) is not None
-        n = len(low)
-        # Words that open a phrase, found by a plain alternation (the standard `re` module skips ahead
-        # on it) and kept when whole. A word inside a longer one may be found, but never reaches past
-        # that word's end, so the next word's start is still found.
-        for m in r.first_word_re.finditer(low):
-            s, e = m.span()
-            if (s > 0 and _is_word_char(low[s - 1])) or (e < n and _is_word_char(low[e])) or (s == 0 and cut):
+        return low if len(low) == len(self.sentence) else None
+
+    @_Lazy
+    def _cut(self) -> bool:
+        """The sentence starts inside a word: its first piece does not start a phrase."""
+        return self.start > 0 and _TOKEN.match(self.text, self.start - 1) is not None
+
+    def _phrases(self, k: int) -> list[_Hit]:
+        """The phrases of lexicon `k` in the sentence, leftmost and longest first and not overlapping,
+        as its regex finds them: where one may start (Rules.phrase_starts), its words read one by one
+        and looked up."""
+        r, start = self.r, self.start
+        lex = r.lexicons[k]
+        low = self._low
+        starts = r.phrase_starts[k]
+        if low is None or starts is None:  # lower case that moves offsets, or a phrase that is not words
+            return self._hits(lex.pattern)
+        out: list[_Hit] = []
+        pos = 0
+        while True:
+            m = starts.search(low, pos)
+            if m is None:
+                return out
+            s = m.start()
+            pos = s + 1
+            if s == 0 and self._cut:
                 continue
-            word = m.group()
-            kinds = first_words[word]
-            following: list[tuple[str, int]] = []  # (word, end) of the words after it, read once
-            done = False
-            for k in kinds:
-                if s < last_end[k]:
-                    continue
-                lex = lexicons[k]
-                key, best, best_end = word, (word if word in lex.keys else None), m.end()
-                j = 0
-                while j + 1 < lex.longest:
-                    if j == len(following):
-                        nxt = None if done else _NEXT_WORD.match(low, following[-1][1] if following else m.end())
-                        if nxt is None:
-                            done = True
-                            break
-                        following.append((nxt.group(1), nxt.end()))
-                    key = key + " " + following[j][0]
-                    if key not in lex.prefixes:
-                        break
-                    if key in lex.keys:
-                        best, best_end = key, following[j][1]
-                    j += 1
-                if best is not None:
-                    out[k].append(_Hit(start + s, start + best_end, best))
-                    last_end[k] = best_end
-        return out
+            word = _RE_WORD.match(low, s)  # the first word: whole (`re`), and a phrase's words are `re` words
+            if word is None:
+                continue
+            e = word.end()
+            key = low[s:e]
+            best, best_end = (key if key in lex.keys else None), e
+            j = 1
+            while j < lex.longest:
+                nxt = _NEXT_WORD.match(low, e)
+                if nxt is None:
+                    break
+                key = key + " " + nxt.group(1)
+                e = nxt.end()
+                if key not in lex.prefixes:
+                    break
+                if key in lex.keys:
+                    best, best_end = key, e
+                j += 1
+            if best is not None:
+                out.append(_Hit(start + s, start + best_end, best))
+                pos = best_end
 
     def _ends(self, hits: list[_Hit]) -> list[int]:
         key = id(hits)
@@ -617,15 +690,33 @@ _OPEN_QUOTE = regex.compile(r"\s*[“\"'‘«(]?\s*")
 _CLOSE_QUOTE = regex.compile(r"\s?[”\"'’»]")
 
 
+def _may_start(starts: frozenset[str], tested: frozenset[str], text: str, p: int, limit: int) -> bool:
+    """Whether a match of a regex whose first characters are `starts` (of those in `tested`) may begin
+    at `p`: a set lookup that spares most regex calls."""
+    if p >= limit:
+        return False
+    c = text[p]
+    return c in starts or c not in tested
+
+
 def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int, int, str | None]:
     """The counted noun right after a number: (class, start, end, as written)."""
-    m = _OPEN_QUOTE.match(text, pos, limit)
-    p = m.end() if m else pos
-    quoted = bool(m) and bool(m.group(0).strip())
-    mm = r.measure.match(text, p, limit)
-    if mm:
-        p = mm.end()
+    # mostly a space and a word: no quote (a letter or digit is neither white space nor a quote)
+    if pos < limit and text[pos].isalnum():
+        p, quoted = pos, False
+    elif pos < limit and text[pos] == " " and (pos + 1 == limit or text[pos + 1].isalnum()):
+        p, quoted = pos + 1, False
+    else:
+        m = _OPEN_QUOTE.match(text, pos, limit)
+        p = m.end() if m else pos
+        quoted = bool(m) and bool(m.group(0).strip())
+    if _may_start(r.measure_starts, r.start_tested, text, p, limit):
+        mm = r.measure.match(text, p, limit)
+        if mm:
+            p = mm.end()
     best: tuple[str | None, int, int, str | None] = (None, -1, -1, None)
+    if not _may_start(r.noun_starts, r.start_tested, text, p, limit):
+        return best
     n = r.noun.match(text, p, limit)
     if n:
         best = (r.noun_class.get(_key(n.group(0))), n.start(), n.end(), n.group(0))
@@ -684,7 +775,7 @@ def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None)
                 # "vượt hơn 11,7% kế hoạch", "hoàn thành chỉ tiêu": a plan met is a result
                 toks = preceding_tokens(ctx.text, h.start, 40)
                 window = r.achieved_plan_window
-                if any(numbers.ends_with(toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
+                if any(_ends_with(r, toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
                     return "achieved"
             return status
     return default or inherited or "achieved"
@@ -696,8 +787,16 @@ def _period(ctx: _Context, pos: int) -> str | None:
     return ctx.periods[0].key if ctx.periods else None
 
 
+def _ends_with(r: Rules, toks: list[str], phrases: frozenset[tuple[str, ...]], end: int | None = None) -> int:
+    """numbers.ends_with, answered at once when the token before `end` ends no phrase."""
+    stop = len(toks) if end is None else end
+    if stop <= 0 or toks[stop - 1] not in r.last_tokens[phrases]:
+        return 0
+    return numbers.ends_with(toks, phrases, end)
+
+
 def _negated(r: Rules, text: str, pos: int) -> bool:
-    return bool(numbers.ends_with(preceding_tokens(text, pos, 24), r.negations))
+    return bool(_ends_with(r, preceding_tokens(text, pos, 24), r.negations))
 
 
 def _list_item(ctx: _Context, nums: list[_Number], i: int, found: Mapping[int, Fact]) -> CountPattern | None:
@@ -730,23 +829,27 @@ def _count_fact(
     if m.value <= 0 or m.value != int(m.value) or (m.value_max is not None and m.value_max != int(m.value_max)):
         return None
     before = preceding_tokens(text, m.start)
-    if numbers.ends_with(before, r.not_after) > numbers.ends_with(before, r.not_after_except):
+    if _ends_with(r, before, r.not_after) > _ends_with(r, before, r.not_after_except):
         return None
     for k in range(min(r.per_unit_counts_window, len(before))):
         if before[len(before) - 1 - k] in (",", ";", ":"):
             break
-        if numbers.ends_with(before, r.per_unit_counts, len(before) - k):
+        if _ends_with(r, before, r.per_unit_counts, len(before) - k):
             return None  # "mỗi CĐCS giới thiệu ít nhất 1 đoàn viên" is a number per unit
     lo, hi = ctx.clause(m.start)
-    # A party word after the next counted number belongs to that number: in "kết nạp 1.234 đoàn viên,
-    # giới thiệu 56 đoàn viên ưu tú cho Đảng" only the 56 are about the Party.
-    following = next((n.mention.start for n in nums[i + 1 :] if n.counted), None)
-    party = _party_near(ctx, num, lo, hi if following is None else min(hi, following))
+    party: list[bool] = []  # whether the Party is near, found when a pattern first asks
 
     def allowed(p: CountPattern) -> bool:
         if num.noun_class not in p.nouns:
             return False
-        return not ((p.requires_party and not party) or (p.unless_party and party))
+        if not (p.requires_party or p.unless_party):
+            return True
+        if not party:
+            # A party word after the next counted number belongs to that number: in "kết nạp 1.234 đoàn
+            # viên, giới thiệu 56 đoàn viên ưu tú cho Đảng" only the 56 are about the Party.
+            following = next((n.mention.start for n in nums[i + 1 :] if n.counted), None)
+            party.append(_party_near(ctx, num, lo, hi if following is None else min(hi, following)))
+        return not ((p.requires_party and not party[0]) or (p.unless_party and party[0]))
 
     # (distance, order, pattern, quote start, quote end)
     candidates: list[tuple[int, int, CountPattern, int, int, bool]] = []
@@ -757,18 +860,21 @@ def _count_fact(
         for p in r.after_of.get(_key(after.group("p")), ()):
             if allowed(p):
                 candidates.append((-1, p.order, p, m.start, after.end(), True))
-    reach = max(_reach_start(ctx, nums, i, lo), m.start - _REACH)
-    blocked: set[str] = set()
-    for h in ctx.before(ctx.triggers, m.start, reach):
-        gap = ctx.words(h.end, m.start)
-        blocked |= r.not_between_of.get(h.key, frozenset())
-        if _negated(r, text, h.start):
-            continue
-        for p in r.trigger_of.get(h.key, ()):
-            if allowed(p) and gap <= p.max_gap and p.id not in blocked:
-                # the quote starts at the trigger when it is close; else at the number
-                q_start = h.start if gap <= _QUOTE_GAP else m.start
-                candidates.append((gap, p.order, p, q_start, num.phrase_end, True))
+    if not candidates:  # a phrase after the noun wins over any trigger
+        reach = max(_reach_start(ctx, nums, i, lo), m.start - _REACH)
+        blocked: set[str] = set()
+        for h in ctx.before(ctx.triggers, m.start, reach):
+            gap = ctx.words(h.end, m.start)
+            if candidates and gap > candidates[0][0]:
+                break  # the gaps only grow: the nearest trigger that counts wins
+            blocked |= r.not_between_of.get(h.key, frozenset())
+            if _negated(r, text, h.start):
+                continue
+            for p in r.trigger_of.get(h.key, ()):
+                if allowed(p) and gap <= p.max_gap and p.id not in blocked:
+                    # the quote starts at the trigger when it is close; else at the number
+                    q_start = h.start if gap <= _QUOTE_GAP else m.start
+                    candidates.append((gap, p.order, p, q_start, num.phrase_end, True))
     if not candidates:
         listed = _list_item(ctx, nums, i, found)
         if listed is not None and allowed(listed):
@@ -902,7 +1008,7 @@ def _copula_flow(ctx: _Context, m: NumberMention, lo: int) -> tuple[Flow | None,
     """An amount after a copula belongs to the deferred cue that opens its clause ("Tổng kinh phí đợt trao
     tặng … là 970 triệu đồng"); the flow comes from the cue between them, else from one before the cue."""
     r = ctx.r
-    if not numbers.ends_with(preceding_tokens(ctx.text, m.start, 16), r.copulas):
+    if not _ends_with(r, preceding_tokens(ctx.text, m.start, 16), r.copulas):
         return None, None, m.start
     opener = None
     for h in ctx.before(ctx.money, m.start, max(lo, m.start - 2 * _REACH)):
@@ -946,16 +1052,41 @@ def _last_status(r: Rules, text: str, start: int, end: int) -> str | None:
     return last
 
 
-def _sentence_facts(r: Rules, text: str, sent: Sentence, mentions: Sequence[NumberMention],
-                    inherited: str | None) -> list[Fact]:  # fmt: skip
-    ctx = _Context(r, text, sent.start, sent.end)
+def _continues(r: Rules, text: str, sent: Sentence) -> bool:
+    """The sentence opens with a continuation phrase ("Trong đó", "Cụ thể"): it keeps the status of
+    the sentence before."""
+    if sent.start < sent.end and r.continuation_first is not None:
+        c = text[sent.start]
+        # a letter or digit opens the first token, and its lower case opens the token's (Σ aside:
+        # its lower case depends on what follows)
+        if c.isalnum() and c != "Σ" and c.lower()[0] not in r.continuation_first:
+            return False
+    head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
+    return any(tuple(head[:n]) in r.continuation for n in r.continuation_lengths)
+
+
+def _sentence_facts(r: Rules, text: str, sents: Sequence[Sentence], k: int,
+                    mentions: Sequence[NumberMention]) -> list[Fact]:  # fmt: skip
+    """The facts of sentence `k`, whose numbers are `mentions`."""
+    sent = sents[k]
     nums: list[_Number] = []
+    some = False  # an amount, or a count of a counted noun: the rest is needed only then
     for m in mentions:
         num = _Number(m)
         if m.unit is None:
             cls, ns, ne, noun = _noun_at(r, text, m.end, min(sent.end, m.end + 80))
             num.noun_class, num.noun_start, num.noun_end, num.noun = cls, ns, ne, noun
+            some = some or cls not in (None, "stop")
+        else:
+            some = some or m.unit == "VND"
         nums.append(num)
+    if not some:
+        return []
+    inherited = None
+    if k > 0 and _continues(r, text, sent):
+        prev = sents[k - 1]
+        inherited = _last_status(r, text, prev.start, prev.end)
+    ctx = _Context(r, text, sent.start, sent.end)
     found: dict[int, Fact] = {}
     for i, num in enumerate(nums):
         if num.mention.unit == "%":
@@ -1062,29 +1193,38 @@ def _fallback_sentences(text: str) -> list[Sentence]:
     return out
 
 
-def extract_facts(text: str, sentences: list[Sentence]) -> list[Fact]:
+_START = operator.attrgetter("start")
+
+
+def extract_facts(
+    text: str, sentences: list[Sentence], *, mentions: Sequence[NumberMention] | None = None
+) -> list[Fact]:
     """The facts of an article. `sentences` index into `text` (an empty list: lines and full stops
-    are used). doc_id, source and fact_id are left empty for the pipeline to fill. Never raises on
-    any text; a malformed pattern file raises PatternError."""
+    are used); `mentions` are `numbers.find_numbers(text)` (in its order, by position) when the caller
+    already has them (None: they are found here). doc_id, source and fact_id are left empty for the
+    pipeline to fill. Never raises on any text; a malformed pattern file raises PatternError."""
     if not isinstance(text, str) or not text.strip():
         return []
     r = rules()
     try:
-        sents = sorted(sentences or _fallback_sentences(text), key=lambda s: s.start)
-        mentions = numbers.find_numbers(text)
+        sents = sorted(sentences or _fallback_sentences(text), key=_START)
+        if mentions is None:
+            mentions = numbers.find_numbers(text)
         starts = [m.start for m in mentions]
         facts: list[tuple[int, Fact]] = []
+        lo, n = 0, len(starts)
         for k, sent in enumerate(sents):
-            lo = bisect.bisect_left(starts, sent.start)
-            hi = bisect.bisect_left(starts, sent.end)
+            # the first number from the sentence's start on: the starts only grow
+            while lo < n and starts[lo] < sent.start:
+                lo += 1
+            if lo == n:
+                break
+            if starts[lo] >= sent.end:
+                continue
+            hi = bisect.bisect_left(starts, sent.end, lo)
             inside = [m for m in mentions[lo:hi] if m.end <= sent.end]
             if inside:
-                inherited = None
-                head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
-                if k > 0 and any(tuple(head[: len(c)]) == c for c in r.continuation):
-                    prev = sents[k - 1]
-                    inherited = _last_status(r, text, prev.start, prev.end)
-                facts += [(k, f) for f in _sentence_facts(r, text, sent, inside, inherited)]
+                facts += [(k, f) for f in _sentence_facts(r, text, sents, k, inside)]
         return resolve(facts)
     except PatternError:
         raise

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extract import facts, patterns
+from extract import facts, numbers, patterns
 from extract.facts import FACT_TYPES, extract_facts
 from extract.model import Fact, Sentence
 from extract.patterns import PatternError
@@ -345,6 +345,18 @@ def test_leaves_ids_empty() -> None:
     assert got[0].pattern == "members_recruited.admit"
 
 
+# The numbers of the text, when the caller already has them, give the same facts as finding them here.
+@pytest.mark.parametrize(
+    "text",
+    [YEAR_END_REPORT, *(text for text, _ in REPORT_SENTENCES), *(text for text, _ in REPEATS), "", "   ", "không số"],
+)
+def test_given_numbers_give_the_same_facts(text: str) -> None:
+    segment = pytest.importorskip("extract.segment")
+    for sentences in ([], segment.split_sentences(text)):
+        given = extract_facts(text, sentences, mentions=numbers.find_numbers(text))
+        assert given == extract_facts(text, sentences)
+
+
 # --------------------------------------------------------------------------------------------
 # The gold articles
 
@@ -477,7 +489,8 @@ def test_bad_pattern_file_names_file_and_line(facts_copy: Path, file: str, old: 
 # list's regex finds (leftmost, longest, whole words, not overlapping).
 _PHRASE_PIECES = ["kết nạp", "Kết  nạp", "KẾT NẠP", "hỗ trợ", "hỗ-trợ", "đã", "được", "vào Đảng", "vào Ðảng",
                   "kế hoạch", "chỉ tiêu", "vận động", "cho", "và", "đoàn viên", "5", "ban", "_", " ", "  ", "\t", "\n",
-                  ",", ";", "İ", "x"]  # fmt: skip
+                  ",", ";", "İ", "x", "cho vay", "cho\x1cvay", "vay", "vốn", "ưu đãi", "với số tiền", "với  mức",
+                  "trao", "tặng", "-"]  # fmt: skip
 
 
 def _phrases_by_regex(ctx: facts._Context) -> list[list[facts._Hit]]:
@@ -504,3 +517,54 @@ def test_phrases_found_as_the_regexes_find_them_on_any_text(text: str, start: in
     start = min(start, len(text))
     ctx = facts._Context(facts.rules(), text, start, len(text))
     assert [ctx.triggers, ctx.money, ctx.status, ctx.party] == _phrases_by_regex(ctx)
+
+
+# Sets of first characters spare regex calls after a number; the noun found must be the one the regexes find.
+def _noun_by_regex(r: facts.Rules, text: str, pos: int, limit: int) -> tuple:
+    m = facts._OPEN_QUOTE.match(text, pos, limit)
+    p = m.end() if m else pos
+    quoted = bool(m) and bool(m.group(0).strip())
+    mm = r.measure.match(text, p, limit)
+    if mm:
+        p = mm.end()
+    best: tuple = (None, -1, -1, None)
+    n = r.noun.match(text, p, limit)
+    if n:
+        best = (r.noun_class.get(facts._key(n.group(0))), n.start(), n.end(), n.group(0))
+    a = r.abbreviation.match(text, p, limit)
+    if a and (not n or a.end() > n.end()):
+        best = (r.abbreviation_class.get(" ".join(a.group(0).split())), a.start(), a.end(), a.group(0))
+    if best[1] >= 0 and best[0] in ("member", "worker") and r.honoured.match(text, best[2], limit):
+        best = ("stop", *best[1:])
+    if best[1] >= 0 and quoted:
+        close = facts._CLOSE_QUOTE.match(text, best[2], limit)
+        if close and best[3] is not None:
+            best = (best[0], best[1], close.end(), best[3])
+    return best
+
+
+_NOUN_PIECES = [" ", "  ", "\t", "\n", "“", "”", '"', "'", "(", "«", "»", "lượt", "Lượt", "LƯỢT", "đoàn viên",
+                "ĐOÀN VIÊN", "CĐCS", "cđcs", "người", "hộ", "suất quà", "ſ", "\u212a", "K", "5", ",", ".", "ĐV", "NLĐ",
+                "x", "\xa0", "\x1c", "İ", "xuất sắc", "tiêu biểu"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_NOUN_PIECES), max_size=8).map("".join), st.integers(0, 40), st.integers(0, 40))
+@settings(max_examples=500, deadline=None)
+def test_noun_after_a_number_as_the_regexes_find_it(text: str, pos: int, limit: int) -> None:
+    limit = min(limit, len(text))
+    pos = min(pos, limit)
+    r = facts.rules()
+    assert facts._noun_at(r, text, pos, limit) == _noun_by_regex(r, text, pos, limit)
+
+
+# A sentence that carries the status of the one before opens with a continuation phrase.
+_HEAD_PIECES = ["Trong đó", "TRONG ĐÓ", "cụ thể là", "Gồm", "Bao gồm", " ", "\n", ",", "Σ", "İ", "x", "5", "-"]
+
+
+@given(st.lists(st.sampled_from(_HEAD_PIECES), max_size=6).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_continuation_as_the_tokens_say(text: str) -> None:
+    r = facts.rules()
+    head = numbers.phrase_key(text[:30])
+    want = any(tuple(head[: len(c)]) == c for c in r.continuation)
+    assert facts._continues(r, text, Sentence(0, 0, len(text), 0)) == want
