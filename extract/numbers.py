@@ -108,15 +108,55 @@ def phrase_set(words: Iterable[str]) -> frozenset[Phrase]:
     return frozenset(phrase_key(v) for w in words if isinstance(w, str) and w.strip() for v in spelling_variants(w))
 
 
+# Outside these characters (Latin, Vietnamese, general punctuation) the standard `re` module and
+# str methods may class a character differently from `regex` (another Unicode version): windows
+# holding one are cut by `_TOKEN`; all others by str.split, which is several times cheaper.
+_UNSAFE = re.compile(r"[^\x00-\x1b\x20-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u206f]")
+_TOKEN_SAFE = re.compile(r"\w+|[^\s\w]")  # `_TOKEN` on text without `_UNSAFE` characters
+
+
 def preceding_tokens(text: str, pos: int, width: int = 40) -> list[str]:
     """The last few tokens (lower case) in the `width` characters before `pos`: words and
     punctuation marks. A word cut by the window's edge is left out."""
     base = max(0, pos - width)
-    toks = _TOKEN.findall(text[base:pos].lower())[-8:]
+    low = text[base:pos].lower()
+    if _UNSAFE.search(low) is None:
+        chunks = low.split()
+        toks: list[str] = []
+        for c in chunks[-8:]:  # each chunk holds at least one token
+            if c.isalnum():
+                toks.append(c)
+            else:
+                toks += _TOKEN_SAFE.findall(c)
+        toks = toks[-8:]
+    else:
+        toks = _TOKEN.findall(low)[-8:]
     cut_word = base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base : base + 1].strip()
     if len(toks) < 8 and toks and cut_word:
         toks = toks[1:]
     return toks
+
+
+def last_token(text: str, pos: int, width: int = 40) -> str | None:
+    """`preceding_tokens(text, pos, width)[-1]` (None if there are none) without cutting the whole
+    window; "" when that needs the whole window (characters outside `_UNSAFE`)."""
+    base = max(0, pos - width)
+    low = text[base:pos].lower()
+    if _UNSAFE.search(low) is not None:
+        return ""
+    parts = low.rsplit(None, 1)
+    if not parts:
+        return None
+    c = parts[-1]
+    if c.isalnum():
+        last, single = c, len(parts) == 1
+    else:
+        found = _TOKEN_SAFE.findall(c)
+        last, single = found[-1], len(parts) == 1 and len(found) == 1
+    # the only token in the window, cut by its edge, is left out
+    if single and base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base : base + 1].strip():
+        return None
+    return last
 
 
 def ends_with(toks: list[str], phrases: frozenset[Phrase] | Mapping[Phrase, Any], end: int | None = None) -> int:
@@ -154,11 +194,17 @@ def class_within(
     return False
 
 
+_TOKEN_BACK = regex.compile(r"(?r)[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]")  # `_TOKEN`, from the right
+
+
 def phrase_start(text: str, pos: int, n_tokens: int) -> int:
-    """Where the last `n_tokens` tokens before `pos` start."""
-    base = max(0, pos - 40)
-    starts = [m.start() for m in _TOKEN.finditer(text, base, pos)]
-    return starts[-n_tokens] if 0 < n_tokens <= len(starts) else pos
+    """Where the last `n_tokens` tokens before `pos` (within 40 characters) start."""
+    if n_tokens <= 0:
+        return pos
+    for seen, m in enumerate(_TOKEN_BACK.finditer(text, max(0, pos - 40), pos), 1):
+        if seen == n_tokens:
+            return m.start()
+    return pos
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,6 +343,7 @@ class Grammar:
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
     before: Mapping[Phrase, frozenset[str]]  # phrase -> its classes (document, date, qualifier, ...)
+    before_last: frozenset[str]  # the last tokens of those phrases, and "số" (a document number)
     last_words: Mapping[str, frozenset[str]]  # class -> the words its phrases end with
     per_unit_window: int
     money_cue_window: int
@@ -460,6 +507,20 @@ def grammar() -> Grammar:
             )  # fmt: skip
         examples.append((str(ex["text"]), tuple(dict(n) for n in ex["numbers"]), line_of(ex)))
 
+    before = _lexicon(
+        {
+            "per_unit": _words(top, "per_unit_before"),
+            "opener": _words(top, "range_openers"),
+            "money_cue": _words(top, "money_cues_before"),
+            "ordinal": _words(nq, "ordinal_words"),
+            "year": _words(nq, "year_words"),
+            "date": _words(nq, "date_words"),
+            "document": _words(nq, "document_words"),
+            "phone": _words(top, "phone_prefixes"),
+            "vague": _words(top, "vague_words"),
+            "qualifier": [" ".join(k) for k in qualifiers],
+        }
+    )
     return Grammar(
         # atomic, bounded and anchored on both sides: one pass over any run of digits and marks
         atom=regex.compile(
@@ -487,20 +548,8 @@ def grammar() -> Grammar:
         ),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
-        before=_lexicon(
-            {
-                "per_unit": _words(top, "per_unit_before"),
-                "opener": _words(top, "range_openers"),
-                "money_cue": _words(top, "money_cues_before"),
-                "ordinal": _words(nq, "ordinal_words"),
-                "year": _words(nq, "year_words"),
-                "date": _words(nq, "date_words"),
-                "document": _words(nq, "document_words"),
-                "phone": _words(top, "phone_prefixes"),
-                "vague": _words(top, "vague_words"),
-                "qualifier": [" ".join(k) for k in qualifiers],
-            }
-        ),
+        before=before,
+        before_last=frozenset(k[-1] for k in before) | {"số"},
         last_words={
             "per_unit": frozenset(k[-1] for k in phrase_set(_words(top, "per_unit_before"))),
             "money_cue": frozenset(k[-1] for k in phrase_set(_words(top, "money_cues_before"))),
@@ -539,8 +588,24 @@ class _Amount:
     percent: bool = False
     per_unit: bool = False
     words: bool = False  # written in words
-    toks: list[str] = field(default_factory=list)  # the tokens before the number
+    toks: list[str] | None = None  # the tokens before the number, cut when first needed (`_toks`)
     at_end: dict[str, int] = field(default_factory=dict)  # classes of the phrases just before it
+
+
+def _toks(text: str, a: _Amount) -> list[str]:
+    if a.toks is None:
+        a.toks = preceding_tokens(text, a.start)
+    return a.toks
+
+
+def _words_before(g: Grammar, text: str, pos: int) -> tuple[list[str] | None, dict[str, int]]:
+    """The tokens before a number and the classes of the phrases ending there. Most numbers follow
+    a word that ends no phrase: then the tokens are left uncut (None) and there are no classes."""
+    last = last_token(text, pos)
+    if last is None or (last and last not in g.before_last):
+        return None, {}
+    toks = preceding_tokens(text, pos)
+    return toks, classes_at(toks, g.before)
 
 
 def _is_year(text: str, a: _Amount) -> bool:
@@ -588,8 +653,9 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
     a.end = pos
 
 
-def _context_skip(g: Grammar, toks: list[str], at_end: dict[str, int]) -> str | None:
-    """Why the words before a number make it no quantity ("date", "document", "code"), or None."""
+def _context_skip(g: Grammar, toks: list[str] | None, at_end: dict[str, int]) -> str | None:
+    """Why the words before a number make it no quantity ("date", "document", "code"), or None.
+    `toks` is None when no phrase of `g.before` (nor "số") ends there."""
     if "document" in at_end or (toks and toks[-1] == "số" and "document" in classes_at(toks, g.before, len(toks) - 1)):
         return "document"
     if "ordinal" in at_end:
@@ -630,12 +696,18 @@ def _skip_range_date(text: str, left: _Amount, right: _Amount) -> bool:
     return False
 
 
-def _qualifier_before(g: Grammar, text: str, a: _Amount) -> tuple[str, int, list[str]]:
-    """The qualifier written just before a number, where it starts, and the tokens before that."""
+def _qualifier_before(g: Grammar, text: str, a: _Amount) -> tuple[str, int, int]:
+    """The qualifier written just before a number, where it starts, and its length in tokens."""
     n = a.at_end.get("qualifier", 0)
     if not n:
-        return "exact", a.start, a.toks
-    return g.qualifiers[tuple(a.toks[-n:])], phrase_start(text, a.start, n), a.toks[:-n]
+        return "exact", a.start, 0
+    return g.qualifiers[tuple(_toks(text, a)[-n:])], phrase_start(text, a.start, n), n
+
+
+def _before(text: str, a: _Amount, n: int) -> list[str]:
+    """The tokens before a number and the `n` tokens of its qualifier or opener."""
+    toks = _toks(text, a)
+    return toks[:-n] if n else toks
 
 
 def _per_unit_before(g: Grammar, toks: list[str]) -> bool:
@@ -729,6 +801,14 @@ def _word_runs(g: Grammar, text: str) -> Iterator[Any]:
             yield m
 
 
+def _last_is_word(text: str, pos: int, toks: list[str] | None) -> bool:
+    """Whether the last token before `pos` is a word (starts with a letter)."""
+    if toks is None:
+        last = last_token(text, pos)
+        return bool(last) and last[:1].isalpha()
+    return bool(toks) and toks[-1][:1].isalpha()
+
+
 def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
     out: list[_Amount] = []
     for m in _word_runs(g, text):
@@ -750,10 +830,9 @@ def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
                 continue
             if used == 1 and g.not_before.match(text, num_end, min(len(text), num_end + 20)):
                 continue
-            toks = preceding_tokens(text, start)
-            at_end = classes_at(toks, g.before)
+            toks, at_end = _words_before(g, text, start)
             # A capitalised number word after a capitalised word is part of a name ("Nguyễn Xuân Mười").
-            if first.group(0)[:1].isupper() and toks and toks[-1][:1].isalpha():
+            if first.group(0)[:1].isupper() and _last_is_word(text, start, toks):
                 prev = _LAST_WORD.search(text, max(0, start - 30), start)
                 if prev and prev.group(1).isupper():
                     continue
@@ -785,11 +864,10 @@ def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
         if pi < len(phone_spans) and phone_spans[pi][0] <= start:
             continue
         kind = _skip_glued(text, start, end)
-        toks: list[str] = []
+        toks: list[str] | None = None
         at_end: dict[str, int] = {}
         if kind is None:
-            toks = preceding_tokens(text, start)
-            at_end = classes_at(toks, g.before)
+            toks, at_end = _words_before(g, text, start)
             kind = _context_skip(g, toks, at_end)
         if kind is None and 0 <= start - skipped_end <= 6:
             # glued to a date or code just skipped ("20-7", "11-2019"), or the next number of a
@@ -847,13 +925,13 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
             if nxt.value > low:
                 opener = a.at_end.get("opener", 0)
                 if opener:
-                    start, before = phrase_start(text, a.start, opener), a.toks[:-opener]
+                    start, n = phrase_start(text, a.start, opener), opener
                 else:
-                    _, start, before = _qualifier_before(g, text, a)
+                    _, start, n = _qualifier_before(g, text, a)
                 unit = "VND" if nxt.currency or a.currency else ("%" if nxt.percent or a.percent else None)
-                if unit is None and nxt.scaled and _money_cue_before(g, before):
+                if unit is None and nxt.scaled and _money_cue_before(g, _before(text, a, n)):
                     unit = "VND"
-                per_unit = unit == "VND" and (nxt.per_unit or _per_unit_before(g, before))
+                per_unit = unit == "VND" and (nxt.per_unit or _per_unit_before(g, _before(text, a, n)))
                 mentions.append(
                     NumberMention(
                         start, nxt.end, _to_float(low), _to_float(nxt.value), unit, "range", per_unit,
@@ -862,16 +940,16 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
                 )  # fmt: skip
                 i += 2
                 continue
-        qualifier, start, before = _qualifier_before(g, text, a)
+        qualifier, start, n = _qualifier_before(g, text, a)
         unit: str | None = None
         if a.percent:
             unit = "%"
-        elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, before)):
+        elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, _before(text, a, n))):
             unit = "VND"
         after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
         if after:
             qualifier = g.qualifiers.get(phrase_key(after.group("w")), qualifier)
-        per_unit = unit == "VND" and (a.per_unit or _per_unit_before(g, before))
+        per_unit = unit == "VND" and (a.per_unit or _per_unit_before(g, _before(text, a, n)))
         mentions.append(
             NumberMention(start, a.end, _to_float(a.value), None, unit, qualifier, per_unit, text[start : a.end])
         )

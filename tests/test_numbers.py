@@ -346,3 +346,48 @@ def test_word_runs_found_as_the_regex_finds_them(text: str) -> None:
 def test_word_runs_found_as_the_regex_finds_them_on_any_text(text: str) -> None:
     g = numbers.grammar()
     assert [m.span() for m in numbers._word_runs(g, text)] == [m.span() for m in g.word_run.finditer(text)]
+
+
+# The tokens before a number are cut by str methods where the text allows it; the result must be the
+# regex's own cut.
+def _regex_tokens(text: str, pos: int, width: int) -> list[str]:
+    base = max(0, pos - width)
+    toks = numbers._TOKEN.findall(text[base:pos].lower())[-8:]
+    cut_word = base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base : base + 1].strip()
+    return toks[1:] if len(toks) < 8 and toks and cut_word else toks
+
+
+def _regex_phrase_start(text: str, pos: int, n_tokens: int) -> int:
+    starts = [m.start() for m in numbers._TOKEN.finditer(text, max(0, pos - 40), pos)]
+    return starts[-n_tokens] if 0 < n_tokens <= len(starts) else pos
+
+
+_TOKEN_PIECES = ["năm", "Năm", "NĂM", "số", "đồng", "x" * 41, "ab", "_", "a_b", " ", "  ", "\n", "\x1c", "\u00a0",
+                 ",", ".", "(", "-", "5", "٣", "²", "İ", "Σ", "ΑΣ", "ſ", "€", "😀", "中"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_TOKEN_PIECES), max_size=30).map("".join), st.integers(0, 400), st.integers(0, 9))
+@settings(max_examples=400, deadline=None)
+def test_tokens_before_a_number_are_the_regex_cut(text: str, pos: int, n: int) -> None:
+    pos = min(pos, len(text))
+    for width in (40, 24, 16, 3):
+        want = _regex_tokens(text, pos, width)
+        assert numbers.preceding_tokens(text, pos, width) == want
+        assert numbers.last_token(text, pos, width) in ("", want[-1] if want else None)
+    assert numbers.phrase_start(text, pos, n) == _regex_phrase_start(text, pos, n)
+
+
+def test_str_methods_class_the_safe_characters_as_the_regex_does() -> None:
+    import re
+
+    import regex
+
+    word, space = regex.compile(r"[\p{L}\p{N}_]"), regex.compile(r"\s")
+    re_word, re_space = re.compile(r"\w"), re.compile(r"\s")
+    for code in range(0x2100):
+        ch = chr(code)
+        if numbers._UNSAFE.match(ch):
+            continue
+        is_word = bool(word.match(ch))
+        assert is_word == (ch.isalnum() or ch == "_") == bool(re_word.match(ch)), hex(code)
+        assert bool(space.match(ch)) == ch.isspace() == bool(re_space.match(ch)), hex(code)
