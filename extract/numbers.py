@@ -95,6 +95,7 @@ def word_alternation(words: Iterable[str]) -> str:
 Phrase = tuple[str, ...]
 
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]")
+_TOKEN_BACK = regex.compile(r"(?r)[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]")  # `_TOKEN`, from the right
 _LONGEST_PHRASE = 4  # words; longer phrases in a word list are never matched before a number
 
 
@@ -139,24 +140,28 @@ def preceding_tokens(text: str, pos: int, width: int = 40) -> list[str]:
 
 def last_token(text: str, pos: int, width: int = 40) -> str | None:
     """`preceding_tokens(text, pos, width)[-1]` (None if there are none) without cutting the whole
-    window; "" when that needs the whole window (characters outside `_UNSAFE`)."""
+    window; "" where lower case would not be the window's own (a letter that lower-cases to two,
+    or "Σ", whose lower case depends on the letters around it)."""
     base = max(0, pos - width)
-    low = text[base:pos].lower()
-    if _UNSAFE.search(low) is not None:
+    if text[pos - 1 : pos] == " ":  # nearly always "… word 123": a word between two spaces
+        q = text.rfind(" ", base, pos - 1)
+        if q >= 0:
+            tok = text[q + 1 : pos - 1]
+            # str letters and digits are letters and digits to the regex module too
+            if tok.isalnum():
+                low = tok.lower()
+                if len(low) == len(tok) and "Σ" not in tok:
+                    return low
+    m = _TOKEN_BACK.search(text, base, pos)
+    if m is None:
+        return None
+    tok = m.group()
+    low = tok.lower()
+    if len(low) != len(tok) or "Σ" in tok:
         return ""
-    parts = low.rsplit(None, 1)
-    if not parts:
-        return None
-    c = parts[-1]
-    if c.isalnum():
-        last, single = c, len(parts) == 1
-    else:
-        found = _TOKEN_SAFE.findall(c)
-        last, single = found[-1], len(parts) == 1 and len(found) == 1
-    # the only token in the window, cut by its edge, is left out
-    if single and base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base : base + 1].strip():
-        return None
-    return last
+    if m.start() == base and base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base].strip():
+        return None  # the only token in the window, cut by its edge, is left out
+    return low
 
 
 def ends_with(toks: list[str], phrases: frozenset[Phrase] | Mapping[Phrase, Any], end: int | None = None) -> int:
@@ -194,9 +199,6 @@ def class_within(
     return False
 
 
-_TOKEN_BACK = regex.compile(r"(?r)[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]")  # `_TOKEN`, from the right
-
-
 def phrase_start(text: str, pos: int, n_tokens: int) -> int:
     """Where the last `n_tokens` tokens before `pos` (within 40 characters) start."""
     if n_tokens <= 0:
@@ -222,8 +224,15 @@ def _thousands(groups: list[str]) -> Decimal | None:
 
 def _read_numeral(s: str) -> Decimal | None:
     """Read digits with dots and commas by the rule in patterns/numbers.yaml; None if not a number."""
+    if s.isdecimal():  # str decimal digits are the regex's \d too
+        return Decimal(s) * 1  # as below: the context's precision applies
     if not _NUMERAL.fullmatch(s):
         return None
+    return _read_marked(s)
+
+
+def _read_marked(s: str) -> Decimal | None:
+    """`_read_numeral` of a string `_NUMERAL` matches whole."""
     sign = -1 if s[0] == "-" else 1
     body = s.lstrip("+-")
     dots, commas = body.count("."), body.count(",")
@@ -344,6 +353,8 @@ class Grammar:
     qualifiers: Mapping[Phrase, str]
     before: Mapping[Phrase, frozenset[str]]  # phrase -> its classes (document, date, qualifier, ...)
     before_last: frozenset[str]  # the last tokens of those phrases, and "số" (a document number)
+    before_longest: Mapping[str, int]  # last token -> the most tokens of a phrase ending in it
+    before_one: Mapping[str, Mapping[str, int]]  # last token -> its classes, where all such phrases are one token
     last_words: Mapping[str, frozenset[str]]  # class -> the words its phrases end with
     per_unit_window: int
     money_cue_window: int
@@ -357,6 +368,9 @@ class Grammar:
     zero_fillers: frozenset[str]
     standalone: frozenset[str]
     examples: tuple[tuple[str, tuple[dict[str, Any], ...], int | None], ...]
+    # characters below U+1F00 after which (and one space) no scale, percent or currency word can start
+    tail_none: frozenset[str]
+    tail_any: Any  # at a position: optional spaces, any scale, percent or currency word
 
 
 def _words(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -384,6 +398,14 @@ def _int(node: Any, key: str, default: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise PatternError(patterns.path_of(PATTERN_FILE), line_of(node, key), f"{key!r} must be a whole number")
     return value
+
+
+def _cannot_start(words: Iterable[str]) -> frozenset[str]:
+    """The characters below U+1F00 that are no space and, ignoring case as the regex module does,
+    no first letter of `words` (in any spelling): a match of `\\s*(?:words)` cannot start at them."""
+    firsts = {v[0] for w in words if w.strip() for v in spelling_variants(" ".join(w.split()))}
+    other = regex.compile(r"[^\s" + "".join(regex.escape(c) for c in sorted(firsts)) + "]", regex.IGNORECASE | regex.V0)
+    return frozenset(other.findall("".join(map(chr, range(0x1F00)))))
 
 
 @functools.lru_cache(maxsize=1)
@@ -435,6 +457,7 @@ def grammar() -> Grammar:
     per_unit_slash = _compile(
         r"\s?/\s?\p{L}[\p{L}\p{N}²]{0,20}(?:\s?/\s?\p{L}[\p{L}\p{N}]{0,20}){0,2}", top, "per_unit_after"
     )
+    tail_words = [*scale_values, *_words(top, "currencies"), *(_words(top, "percent_words") or ["%"])]
     per_unit_after = _compile(rf"\s+{word_alternation(_words(top, 'per_unit_after'))}\s+\p{{L}}", top, "per_unit_after")
 
     qualifiers: dict[Phrase, str] = {}
@@ -521,6 +544,9 @@ def grammar() -> Grammar:
             "qualifier": [" ".join(k) for k in qualifiers],
         }
     )
+    longest: dict[str, int] = {}
+    for k in before:
+        longest[k[-1]] = max(longest.get(k[-1], 0), len(k))
     return Grammar(
         # atomic, bounded and anchored on both sides: one pass over any run of digits and marks
         atom=regex.compile(
@@ -550,6 +576,10 @@ def grammar() -> Grammar:
         qualifiers=qualifiers,
         before=before,
         before_last=frozenset(k[-1] for k in before) | {"số"},
+        before_longest=longest,
+        before_one={
+            w: {cls: 1 for cls in before[(w,)]} for w, n in longest.items() if n == 1 and w != "số"
+        },
         last_words={
             "per_unit": frozenset(k[-1] for k in phrase_set(_words(top, "per_unit_before"))),
             "money_cue": frozenset(k[-1] for k in phrase_set(_words(top, "money_cues_before"))),
@@ -565,6 +595,8 @@ def grammar() -> Grammar:
         zero_fillers=zero_fillers,
         standalone=word_set("standalone"),
         examples=tuple(examples),
+        tail_none=_cannot_start(tail_words),
+        tail_any=_compile(rf"\s*(?:{alternation(tail_words)})", top, "scales"),
     )
 
 
@@ -574,7 +606,7 @@ def grammar() -> Grammar:
 _WINDOW = 60  # characters looked at after a number for its tail; keeps every step O(1)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Amount:
     """A number being built: where its digits are, its value and what follows it."""
 
@@ -598,14 +630,29 @@ def _toks(text: str, a: _Amount) -> list[str]:
     return a.toks
 
 
+def _classes_at(g: Grammar, toks: list[str], end: int) -> dict[str, int]:
+    """`classes_at(toks, g.before, end)`, looking back no further than the longest phrase ending in
+    the last word."""
+    if not end:
+        return {}
+    out: dict[str, int] = {}
+    for n in range(1, min(g.before_longest.get(toks[end - 1], 0), end) + 1):
+        for cls in g.before.get(tuple(toks[end - n : end]), ()):
+            out[cls] = n
+    return out
+
+
 def _words_before(g: Grammar, text: str, pos: int) -> tuple[list[str] | None, dict[str, int]]:
     """The tokens before a number and the classes of the phrases ending there. Most numbers follow
-    a word that ends no phrase: then the tokens are left uncut (None) and there are no classes."""
+    a word that ends no phrase, or only one-word phrases: then the tokens are left uncut (None)."""
     last = last_token(text, pos)
     if last is None or (last and last not in g.before_last):
         return None, {}
+    one = g.before_one.get(last) if last else None
+    if one is not None:
+        return None, dict(one)
     toks = preceding_tokens(text, pos)
-    return toks, classes_at(toks, g.before)
+    return toks, _classes_at(g, toks, len(toks))
 
 
 def _is_year(text: str, a: _Amount) -> bool:
@@ -616,6 +663,13 @@ def _is_year(text: str, a: _Amount) -> bool:
 def _tail(g: Grammar, text: str, a: _Amount) -> None:
     """Read what follows a number: scale words (and compounds), percent, currency, per-unit."""
     pos = a.num_end
+    if not a.scaled:
+        nxt = text[pos : pos + 2]
+        first = nxt[1:] if nxt[:1] == " " else nxt[:1]
+        # most numbers: a quick look, then one regex for all the words, says nothing follows
+        if not first or first in g.tail_none or not g.tail_any.match(text, pos, min(len(text), pos + _WINDOW)):
+            a.end = pos
+            return
     m = g.scale.match(text, pos, min(len(text), pos + _WINDOW))
     if m:
         scale = g.scale_values.get(" ".join(m.group("w").lower().split()), Decimal(1))
@@ -656,7 +710,7 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
 def _context_skip(g: Grammar, toks: list[str] | None, at_end: dict[str, int]) -> str | None:
     """Why the words before a number make it no quantity ("date", "document", "code"), or None.
     `toks` is None when no phrase of `g.before` (nor "số") ends there."""
-    if "document" in at_end or (toks and toks[-1] == "số" and "document" in classes_at(toks, g.before, len(toks) - 1)):
+    if "document" in at_end or (toks and toks[-1] == "số" and "document" in _classes_at(g, toks, len(toks) - 1)):
         return "document"
     if "ordinal" in at_end:
         return "code"
@@ -701,7 +755,8 @@ def _qualifier_before(g: Grammar, text: str, a: _Amount) -> tuple[str, int, int]
     n = a.at_end.get("qualifier", 0)
     if not n:
         return "exact", a.start, 0
-    return g.qualifiers[tuple(_toks(text, a)[-n:])], phrase_start(text, a.start, n), n
+    key = (last_token(text, a.start),) if a.toks is None else tuple(a.toks[-n:])  # None: a one-word phrase
+    return g.qualifiers[key], phrase_start(text, a.start, n), n
 
 
 def _before(text: str, a: _Amount, n: int) -> list[str]:
@@ -779,10 +834,13 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _word_runs(g: Grammar, text: str) -> Iterator[Any]:
+def _word_runs(g: Grammar, text: str, alone: frozenset[str] | None = None) -> Iterator[Any]:
     """What `g.word_run.finditer(text)` finds, trying the regex only where a number word stands as a
     whole word: found in the lower-cased text by a plain alternation of the words, with no lookaround
-    (the standard `re` module skips ahead on it), the regex at every character costs ten times more."""
+    (the standard `re` module skips ahead on it), the regex at every character costs ten times more.
+
+    With `alone` (the words that are a number by themselves), a run that would be a single other
+    word is left out: no number word follows it ("năm 2021", "một số", "đầu tư")."""
     low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         yield from g.word_run.finditer(text)
@@ -795,6 +853,12 @@ def _word_runs(g: Grammar, text: str) -> Iterator[Any]:
         i, j = c.span()
         if i < pos or (i > 0 and _is_word_char(text[i - 1])) or (j < n and _is_word_char(text[j])):
             continue
+        if alone is not None and low[i:j] not in alone:
+            k = j
+            while k < n and low[k].isspace():  # str spaces hold the regex's, so this looks far enough
+                k += 1
+            if k == j or not g.word_run_first_re.match(low, k):
+                continue
         m = g.word_run.match(text, i)
         if m:
             pos = m.end()
@@ -811,7 +875,7 @@ def _last_is_word(text: str, pos: int, toks: list[str] | None) -> bool:
 
 def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
     out: list[_Amount] = []
-    for m in _word_runs(g, text):
+    for m in _word_runs(g, text, g.standalone):
         pieces = list(_NON_SPACE.finditer(m.group(0)))
         words = [p.group(0).lower() for p in pieces]
         offset = 0
@@ -852,18 +916,76 @@ _LAST_WORD = regex.compile(r"(\S)\S*\s+$")
 _NOUN_AFTER = regex.compile(r"\s+\p{Ll}")
 
 
+# Telephone numbers hold only digits, spaces and "+().-", start with "+", "(" or "0" and are at most
+# `_PHONE_LONGEST` characters long (see `Grammar.phone`).
+_PHONE_LONGEST = 31
+# Characters no telephone number holds (no digit, no space in any Unicode version): the scan for
+# telephone numbers starts afresh after each of them.
+_NOT_PHONE = frozenset(
+    "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "0123456789+().-")
+    + "".join(chr(c) for c in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)))
+)
+
+
+class _Phones:
+    """Whether a numeral starts inside a telephone number of nine digits or more, as
+    `g.phone.finditer(text)` finds them, scanning only the few characters before it where that is
+    enough (nearly always): the whole text only when 31 characters before it could all be part of one."""
+
+    def __init__(self, g: Grammar, text: str) -> None:
+        self.g, self.text = g, text
+        self.spans: list[tuple[int, int]] | None = None
+        self.index = 0
+
+    @staticmethod
+    def _long(m: Any) -> bool:
+        return sum(ch.isdigit() for ch in m.group(0)) >= 9
+
+    def covers(self, pos: int) -> bool:
+        text = self.text
+        if self.spans is None:
+            low = max(0, pos - _PHONE_LONGEST)
+            near = text[low : pos + 1]
+            if "0" not in near and "+" not in near and "(" not in near:
+                return False  # no telephone number starts near enough to reach `pos`
+            k = pos - 1
+            while k >= low and text[k] not in _NOT_PHONE:
+                k -= 1
+            if k >= low or k < 0:
+                # the scan starts afresh at k + 1; what it finds there up to `pos` reads nothing
+                # beyond pos + _PHONE_LONGEST
+                for m in self.g.phone.finditer(text, k + 1, pos + _PHONE_LONGEST + 1):
+                    if m.start() > pos:
+                        return False
+                    if m.end() > pos:
+                        return self._long(m)
+                return False
+            self.spans = [m.span() for m in self.g.phone.finditer(text) if self._long(m)]
+        spans, i = self.spans, self.index
+        while i < len(spans) and spans[i][1] <= pos:
+            i += 1
+        self.index = i
+        return i < len(spans) and spans[i][0] <= pos
+
+
 def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
-    phone_spans = [m.span() for m in g.phone.finditer(text) if sum(ch.isdigit() for ch in m.group(0)) >= 9]
+    phones = _Phones(g, text)
     out: list[_Amount] = []
-    pi = 0
     skipped_end, skipped_kind = -10, ""
     for m in g.atom.finditer(text):
         start, end = m.span()
-        while pi < len(phone_spans) and phone_spans[pi][1] <= start:
-            pi += 1
-        if pi < len(phone_spans) and phone_spans[pi][0] <= start:
+        # no telephone number can reach a numeral after a letter and a space unless it starts it
+        if (
+            text[start] == "0"
+            or start < 2
+            or not (text[start - 1] in _NOT_PHONE or (text[start - 1] == " " and text[start - 2] in _NOT_PHONE))
+        ) and phones.covers(start):
             continue
-        kind = _skip_glued(text, start, end)
+        nxt = text[end : end + 2]
+        if nxt[:1] == " " and nxt != " /" and text[start - 1 : start] == " ":
+            kind = None  # " 2021 ": nothing glued to it (see `_skip_glued`)
+        else:
+            kind = _skip_glued(text, start, end)
         toks: list[str] | None = None
         at_end: dict[str, int] = {}
         if kind is None:
@@ -880,7 +1002,13 @@ def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
             continue
         if "phone" in at_end or "vague" in at_end:
             continue
-        value = _read_numeral(_SPACES.sub("", m.group(0)) if m.group("spaced") else m.group(0))
+        raw = m.group(0)
+        if raw.isdecimal():
+            value = Decimal(raw) * 1  # as `_read_numeral`
+        elif m.group("spaced"):
+            value = _read_numeral(_SPACES.sub("", raw))
+        else:
+            value = _read_marked(raw)  # the atom is digits with marks between them
         if value is None:
             continue
         a = _Amount(start=start, end=end, num_end=end, value=value, toks=toks, at_end=at_end)
