@@ -391,3 +391,24 @@ def test_str_methods_class_the_safe_characters_as_the_regex_does() -> None:
         is_word = bool(word.match(ch))
         assert is_word == (ch.isalnum() or ch == "_") == bool(re_word.match(ch)), hex(code)
         assert bool(space.match(ch)) == ch.isspace() == bool(re_space.match(ch)), hex(code)
+
+
+# Telephone numbers are looked for near each numeral only; the answer must be the whole scan's.
+_PHONE_PIECES = ["0", "0", "1", "9", "84", " ", ".", "-", "+", "(", ")", "\n", "\x1c", "a", ",", "ĐT ", "٣", "  "]
+
+
+@given(st.lists(st.sampled_from(_PHONE_PIECES), max_size=60).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_telephone_numbers_near_a_numeral_are_the_whole_scan(text: str) -> None:
+    g = numbers.grammar()
+    spans = [m.span() for m in g.phone.finditer(text) if sum(ch.isdigit() for ch in m.group(0)) >= 9]
+    phones = numbers._Phones(g, text)
+    for pos in range(len(text)):
+        assert phones.covers(pos) == any(a <= pos < b for a, b in spans), pos
+
+
+def test_no_telephone_number_holds_the_characters_that_end_one() -> None:
+    import regex
+
+    inside = regex.compile(r"[\d\s+().\-]")
+    assert not [ch for ch in numbers._NOT_PHONE if inside.match(ch)]
