@@ -364,7 +364,6 @@ class Grammar:
     phone: Any
     word_run: Any
     word_run_first_re: Any  # standard `re`, over lower case: the first word of every number word (a trie)
-    word_run_firsts: tuple[str, ...]  # the same words
     not_before: Any
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
@@ -586,7 +585,6 @@ def grammar() -> Grammar:
         phone=regex.compile(r"(?:\+84\s?|\(0\d{1,3}\)\s?|(?<!\d)0)\d{1,4}(?:[ .\-]?\d{2,4}){1,4}(?!\d)"),
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
         word_run_first_re=re.compile(patterns.literal_alternation(firsts)),
-        word_run_firsts=tuple(sorted(firsts)),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
         before=before,
@@ -851,8 +849,8 @@ def _is_word_char(ch: str) -> bool:
 
 def _word_runs(g: Grammar, text: str, alone: frozenset[str] | None = None) -> Iterator[Any]:
     """What `g.word_run.finditer(text)` finds, trying the regex only where a number word stands as a
-    whole word: found in the lower-cased text with str.find, word by word (the regex at every
-    character costs ten times more, a trie of the words in the standard `re` module twice as much).
+    whole word: found in the lower-cased text by a plain alternation of the words, with no lookaround
+    (the standard `re` module skips ahead on it), the regex at every character costs ten times more.
 
     With `alone` (the words that are a number by themselves), a run that would be a single other
     word is left out: no number word follows it ("năm 2021", "một số", "đầu tư")."""
@@ -861,20 +859,12 @@ def _word_runs(g: Grammar, text: str, alone: frozenset[str] | None = None) -> It
         yield from g.word_run.finditer(text)
         return
     n = len(text)
-    # Where a first word stands whole. str.find skips ahead many times faster than a regex; of the
-    # words found at one place (one inside another) only one can stand whole.
-    found: list[tuple[int, int]] = []
-    for w in g.word_run_firsts:
-        i = low.find(w)
-        while i >= 0:
-            j = i + len(w)
-            if not ((i > 0 and _is_word_char(text[i - 1])) or (j < n and _is_word_char(text[j]))):
-                found.append((i, j))
-            i = low.find(w, i + 1)
-    found.sort()
     pos = 0
-    for i, j in found:
-        if i < pos:
+    # a word inside a longer one may be found first, but it never reaches past that word's end,
+    # so the next word's start is still found
+    for c in g.word_run_first_re.finditer(low):
+        i, j = c.span()
+        if i < pos or (i > 0 and _is_word_char(text[i - 1])) or (j < n and _is_word_char(text[j])):
             continue
         if alone is not None and low[i:j] not in alone:
             k = j
