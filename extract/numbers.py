@@ -17,7 +17,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -386,7 +386,7 @@ class Grammar:
     examples: tuple[tuple[str, tuple[dict[str, Any], ...], int | None], ...]
     # characters below U+1F00 after which (and one space) no scale, percent or currency word can start
     tail_none: frozenset[str]
-    tail_any: Any  # at a position: optional spaces, any scale, percent or currency word
+    tail_any: Any  # at a position: optional spaces, a whole scale (group s), percent (p) or currency (c) word
 
 
 def _words(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -462,18 +462,18 @@ def grammar() -> Grammar:
         rf"\s+(?P<n>\d{{1,3}}(?:,\d{{1,3}})?)\s*(?P<w>{scale_alt})(?![\p{{L}}\p{{N}}_])", top, "scales"
     )
     not_currency = alternation(_words(top, "not_currency_when_followed_by"))
+    currency_alt = alternation(_words(top, "currencies"))
     currency = _compile(
-        rf"\s*(?P<w>{alternation(_words(top, 'currencies'))})(?![\p{{L}}\p{{N}}_])(?!\s+{not_currency}(?!\p{{L}}))",
+        rf"\s*(?P<w>{currency_alt})(?![\p{{L}}\p{{N}}_])(?!\s+{not_currency}(?!\p{{L}}))",
         top,
         "currencies",
     )
-    percent = _compile(
-        rf"\s*(?:{alternation(_words(top, 'percent_words') or ['%'])})(?![\p{{L}}\p{{N}}_])", top, "percent_words"
-    )
+    percent_words = _words(top, "percent_words") or ["%"]
+    percent = _compile(rf"\s*(?:{alternation(percent_words)})(?![\p{{L}}\p{{N}}_])", top, "percent_words")
     per_unit_slash = _compile(
         r"\s?/\s?\p{L}[\p{L}\p{N}²]{0,20}(?:\s?/\s?\p{L}[\p{L}\p{N}]{0,20}){0,2}", top, "per_unit_after"
     )
-    tail_words = [*scale_values, *_words(top, "currencies"), *(_words(top, "percent_words") or ["%"])]
+    tail_words = [*scale_values, *_words(top, "currencies"), *percent_words]
     per_unit_after = _compile(rf"\s+{word_alternation(_words(top, 'per_unit_after'))}\s+\p{{L}}", top, "per_unit_after")
 
     qualifiers: dict[Phrase, str] = {}
@@ -609,7 +609,12 @@ def grammar() -> Grammar:
         standalone=word_set("standalone"),
         examples=tuple(examples),
         tail_none=_cannot_start(tail_words),
-        tail_any=_compile(rf"\s*(?:{alternation(tail_words)})", top, "scales"),
+        # each of `scale`, `percent` and `currency` is one of these branches and more
+        tail_any=_compile(
+            rf"\s*(?:(?P<s>{scale_alt})|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))(?![\p{{L}}\p{{N}}_])",
+            top,
+            "scales",
+        ),
     )
 
 
@@ -619,7 +624,10 @@ def grammar() -> Grammar:
 _WINDOW = 60  # characters looked at after a number for its tail; keeps every step O(1)
 
 
-@dataclass(slots=True)
+_ONE = Decimal(1)
+
+
+@dataclass(slots=True, init=False)
 class _Amount:
     """A number being built: where its digits are, its value and what follows it."""
 
@@ -627,14 +635,21 @@ class _Amount:
     end: int  # end of number, scale words, currency, per-unit suffix
     num_end: int  # end of the numeral or number words alone
     value: Decimal
-    scaled: bool = False  # a scale word followed
-    scale: Decimal = Decimal(1)
-    currency: bool = False
-    percent: bool = False
-    per_unit: bool = False
-    words: bool = False  # written in words
-    toks: list[str] | None = None  # the tokens before the number, cut when first needed (`_toks`)
-    at_end: dict[str, int] = field(default_factory=dict)  # classes of the phrases just before it
+    scaled: bool  # a scale word followed
+    scale: Decimal
+    currency: bool
+    percent: bool
+    per_unit: bool
+    words: bool  # written in words
+    toks: list[str] | None  # the tokens before the number, cut when first needed (`_toks`)
+    near: list[str]  # its last tokens, at least those of every phrase of `at_end`
+    at_end: dict[str, int]  # classes of the phrases just before it
+
+    def __init__(self, start: int, end: int, value: Decimal, before: _Before, words: bool = False) -> None:
+        # written out: the generated __init__ with keywords and defaults costs twice as much
+        self.start, self.end, self.num_end, self.value, self.words = start, end, end, value, words
+        self.scaled, self.scale, self.currency, self.percent, self.per_unit = False, _ONE, False, False, False
+        self.toks, self.near, self.at_end = before
 
 
 def _toks(text: str, a: _Amount) -> list[str]:
@@ -655,17 +670,39 @@ def _classes_at(g: Grammar, toks: list[str], end: int) -> dict[str, int]:
     return out
 
 
-def _words_before(g: Grammar, text: str, pos: int) -> tuple[list[str] | None, dict[str, int]]:
-    """The tokens before a number and the classes of the phrases ending there. Most numbers follow
-    a word that ends no phrase, or only one-word phrases: then the tokens are left uncut (None)."""
+# The tokens before a number (None: not cut yet), its last few (enough for every phrase ending
+# there, and for "số" the phrase before it), and the classes of the phrases ending there.
+_Before = tuple[list[str] | None, list[str], dict[str, int]]
+
+
+def _words_before(g: Grammar, text: str, pos: int) -> _Before:
+    """What the words before a number say (`_Before`). Most numbers follow a word that ends no
+    phrase, or only one-word phrases, or a few plain words: then the whole window is not cut."""
     last = last_token(text, pos)
-    if last is None or (last and last not in g.before_last):
-        return None, {}
+    if last is None:
+        return None, [], {}
+    if last and last not in g.before_last:
+        return None, [last], {}
     one = g.before_one.get(last) if last else None
     if one is not None:
-        return None, dict(one)
+        return None, [last], dict(one)
+    if last:
+        # "… Nghị quyết số 12": the last words, lower case, each alone between single spaces
+        n = _LONGEST_PHRASE + 1 if last == "số" else g.before_longest[last]
+        base = max(0, pos - 40)
+        if text[pos - 1] == " ":
+            low = text[base : pos - 1].lower()
+            parts = low.rsplit(" ", n)
+            # another word before them: the window's first token (which may be cut) is not among them
+            if len(low) == pos - 1 - base and len(parts) == n + 1 and parts[0][-1:].isalnum():
+                near = parts[1:]
+                for w in near:
+                    if not w.isalnum():
+                        break
+                else:
+                    return None, near, _classes_at(g, near, n)
     toks = preceding_tokens(text, pos)
-    return toks, _classes_at(g, toks, len(toks))
+    return toks, toks, _classes_at(g, toks, len(toks))
 
 
 def _is_year(text: str, a: _Amount) -> bool:
@@ -676,14 +713,22 @@ def _is_year(text: str, a: _Amount) -> bool:
 def _tail(g: Grammar, text: str, a: _Amount) -> None:
     """Read what follows a number: scale words (and compounds), percent, currency, per-unit."""
     pos = a.num_end
+    could_scale = could_percent = True
     if not a.scaled:
         nxt = text[pos : pos + 2]
         first = nxt[1:] if nxt[:1] == " " else nxt[:1]
         # most numbers: a quick look, then one regex for all the words, says nothing follows
-        if not first or first in g.tail_none or not g.tail_any.match(text, pos, min(len(text), pos + _WINDOW)):
+        if not first or first in g.tail_none:
             a.end = pos
             return
-    m = g.scale.match(text, pos, min(len(text), pos + _WINDOW))
+        any_word = g.tail_any.match(text, pos, min(len(text), pos + _WINDOW))
+        if not any_word:
+            a.end = pos
+            return
+        # the branches are tried in order: one that matched says the ones before it cannot
+        could_scale = any_word.group("s") is not None
+        could_percent = could_scale or any_word.group("p") is not None
+    m = g.scale.match(text, pos, min(len(text), pos + _WINDOW)) if could_scale else None
     if m:
         scale = g.scale_values.get(" ".join(m.group("w").lower().split()), Decimal(1))
         a.value *= scale
@@ -702,7 +747,7 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
             last = small
             pos = c.end()
     end_limit = min(len(text), pos + _WINDOW)
-    if not a.scaled and g.percent.match(text, pos, end_limit):
+    if not a.scaled and could_percent and g.percent.match(text, pos, end_limit):
         a.percent = True
         a.end = g.percent.match(text, pos, end_limit).end()
         return
@@ -720,10 +765,10 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
     a.end = pos
 
 
-def _context_skip(g: Grammar, toks: list[str] | None, at_end: dict[str, int]) -> str | None:
+def _context_skip(g: Grammar, near: list[str], at_end: dict[str, int]) -> str | None:
     """Why the words before a number make it no quantity ("date", "document", "code"), or None.
-    `toks` is None when no phrase of `g.before` (nor "số") ends there."""
-    if "document" in at_end or (toks and toks[-1] == "số" and "document" in _classes_at(g, toks, len(toks) - 1)):
+    `near`: its last tokens (`_Before`)."""
+    if "document" in at_end or (near and near[-1] == "số" and "document" in _classes_at(g, near, len(near) - 1)):
         return "document"
     if "ordinal" in at_end:
         return "code"
@@ -768,7 +813,7 @@ def _qualifier_before(g: Grammar, text: str, a: _Amount) -> tuple[str, int, int]
     n = a.at_end.get("qualifier", 0)
     if not n:
         return "exact", a.start, 0
-    key = (last_token(text, a.start),) if a.toks is None else tuple(a.toks[-n:])  # None: a one-word phrase
+    key = tuple(a.near[-n:])
     return g.qualifiers[key], phrase_start(text, a.start, n), n
 
 
@@ -878,14 +923,6 @@ def _word_runs(g: Grammar, text: str, alone: frozenset[str] | None = None) -> It
             yield m
 
 
-def _last_is_word(text: str, pos: int, toks: list[str] | None) -> bool:
-    """Whether the last token before `pos` is a word (starts with a letter)."""
-    if toks is None:
-        last = last_token(text, pos)
-        return bool(last) and last[:1].isalpha()
-    return bool(toks) and toks[-1][:1].isalpha()
-
-
 def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
     out: list[_Amount] = []
     for m in _word_runs(g, text, g.standalone):
@@ -907,15 +944,16 @@ def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
                 continue
             if used == 1 and g.not_before.match(text, num_end, min(len(text), num_end + 20)):
                 continue
-            toks, at_end = _words_before(g, text, start)
+            before = _words_before(g, text, start)
+            near, at_end = before[1], before[2]
             # A capitalised number word after a capitalised word is part of a name ("Nguyễn Xuân Mười").
-            if first.group(0)[:1].isupper() and _last_is_word(text, start, toks):
+            if first.group(0)[:1].isupper() and near and near[-1][:1].isalpha():
                 prev = _LAST_WORD.search(text, max(0, start - 30), start)
                 if prev and prev.group(1).isupper():
                     continue
-            if "vague" in at_end or _context_skip(g, toks, at_end):
+            if "vague" in at_end or _context_skip(g, near, at_end):
                 continue
-            a = _Amount(start=start, end=num_end, num_end=num_end, value=value, words=True, toks=toks, at_end=at_end)
+            a = _Amount(start, num_end, value, before, words=True)
             a.scaled = any(w in g.scale_values for w in span_words)
             _tail(g, text, a)
             out.append(a)
@@ -981,6 +1019,9 @@ class _Phones:
         return i < len(spans) and spans[i][0] <= pos
 
 
+_NOTHING_BEFORE: _Before = (None, [], {})  # never kept: a numeral skipped for its neighbours
+
+
 def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
     phones = _Phones(g, text)
     out: list[_Amount] = []
@@ -999,11 +1040,12 @@ def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
             kind = None  # " 2021 ": nothing glued to it (see `_skip_glued`)
         else:
             kind = _skip_glued(text, start, end)
-        toks: list[str] | None = None
+        before: _Before = _NOTHING_BEFORE
         at_end: dict[str, int] = {}
         if kind is None:
-            toks, at_end = _words_before(g, text, start)
-            kind = _context_skip(g, toks, at_end)
+            before = _words_before(g, text, start)
+            at_end = before[2]
+            kind = _context_skip(g, before[1], at_end)
         if kind is None and 0 <= start - skipped_end <= 6:
             # glued to a date or code just skipped ("20-7", "11-2019"), or the next number of a
             # list of documents ("Chỉ thị 03, 05")
@@ -1024,7 +1066,7 @@ def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
             value = _read_marked(raw)  # the atom is digits with marks between them
         if value is None:
             continue
-        a = _Amount(start=start, end=end, num_end=end, value=value, toks=toks, at_end=at_end)
+        a = _Amount(start, end, value, before)
         _tail(g, text, a)
         out.append(a)
     return out
