@@ -360,6 +360,7 @@ class Grammar:
     per_unit_slash: Any
     per_unit_after: Any
     qualifier_after: Any
+    after_firsts: tuple[str, ...]  # lower case: the first word of each of its words, in every spelling
     range_connector: Any
     phone: Any
     word_run: Any
@@ -422,6 +423,11 @@ def _cannot_start(words: Iterable[str]) -> frozenset[str]:
     firsts = {v[0] for w in words if w.strip() for v in spelling_variants(" ".join(w.split()))}
     other = regex.compile(r"[^\s" + "".join(regex.escape(c) for c in sorted(firsts)) + "]", regex.IGNORECASE | regex.V0)
     return frozenset(other.findall("".join(map(chr, range(0x1F00)))))
+
+
+def _first_words(words: Iterable[str]) -> set[str]:
+    """The first word of each of `words`, in every spelling, lower case."""
+    return {v.split()[0].lower() for w in words for v in spelling_variants(w) if v.split()}
 
 
 @functools.lru_cache(maxsize=1)
@@ -531,7 +537,7 @@ def grammar() -> Grammar:
     all_number_words = [*digit_words, *after_tens, *ten_words, *tens_words, *hundred_words, *tens_word,
                         *zero_fillers, *scale_values]  # fmt: skip
     one = word_alternation(all_number_words)
-    firsts = {v.split()[0].lower() for w in all_number_words for v in spelling_variants(w) if v.split()}
+    firsts = _first_words(all_number_words)
 
     examples = []
     if not isinstance(top["examples"], list):
@@ -581,6 +587,7 @@ def grammar() -> Grammar:
         per_unit_slash=per_unit_slash,
         per_unit_after=per_unit_after,
         qualifier_after=qualifier_after,
+        after_firsts=tuple(sorted(_first_words(after_words))),
         range_connector=range_connector,
         phone=regex.compile(r"(?:\+84\s?|\(0\d{1,3}\)\s?|(?<!\d)0)\d{1,4}(?:[ .\-]?\d{2,4}){1,4}(?!\d)"),
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
@@ -675,12 +682,22 @@ def _classes_at(g: Grammar, toks: list[str], end: int) -> dict[str, int]:
 _Before = tuple[list[str] | None, list[str], dict[str, int]]
 
 
-def _words_before(g: Grammar, text: str, pos: int) -> _Before:
+def _words_before(g: Grammar, text: str, pos: int, low: str | None) -> _Before:
     """What the words before a number say (`_Before`). Most numbers follow a word that ends no
-    phrase, or only one-word phrases, or a few plain words: then the whole window is not cut."""
-    last = last_token(text, pos)
-    if last is None:
-        return None, [], {}
+    phrase, or only one-word phrases, or a few plain words: then the whole window is not cut.
+    `low`: the text in lower case, if that keeps every character's place (else None)."""
+    last: str | None = ""
+    if low is not None and text[pos - 1 : pos] == " ":
+        # nearly always "… word 123": a word between two spaces, whose lower case is the window's
+        q = low.rfind(" ", max(0, pos - 40), pos - 1)
+        if q >= 0:
+            last = low[q + 1 : pos - 1]
+            if not last.isalnum():  # str letters and digits are letters and digits to the regex module too
+                last = ""
+    if not last:
+        last = last_token(text, pos)
+        if last is None:
+            return None, [], {}
     if last and last not in g.before_last:
         return None, [last], {}
     one = g.before_one.get(last) if last else None
@@ -690,11 +707,10 @@ def _words_before(g: Grammar, text: str, pos: int) -> _Before:
         # "… Nghị quyết số 12": the last words, lower case, each alone between single spaces
         n = _LONGEST_PHRASE + 1 if last == "số" else g.before_longest[last]
         base = max(0, pos - 40)
-        if text[pos - 1] == " ":
-            low = text[base : pos - 1].lower()
-            parts = low.rsplit(" ", n)
+        if low is not None and text[pos - 1] == " ":
+            parts = low[base : pos - 1].rsplit(" ", n)
             # another word before them: the window's first token (which may be cut) is not among them
-            if len(low) == pos - 1 - base and len(parts) == n + 1 and parts[0][-1:].isalnum():
+            if len(parts) == n + 1 and parts[0][-1:].isalnum():
                 near = parts[1:]
                 for w in near:
                     if not w.isalnum():
@@ -892,14 +908,18 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _word_runs(g: Grammar, text: str, alone: frozenset[str] | None = None) -> Iterator[Any]:
+def _word_runs(
+    g: Grammar, text: str, alone: frozenset[str] | None = None, low: str | None = None
+) -> Iterator[Any]:
     """What `g.word_run.finditer(text)` finds, trying the regex only where a number word stands as a
     whole word: found in the lower-cased text by a plain alternation of the words, with no lookaround
     (the standard `re` module skips ahead on it), the regex at every character costs ten times more.
 
     With `alone` (the words that are a number by themselves), a run that would be a single other
-    word is left out: no number word follows it ("năm 2021", "một số", "đầu tư")."""
-    low = text.lower()
+    word is left out: no number word follows it ("năm 2021", "một số", "đầu tư").
+    `low`: `text.lower()`, if known."""
+    if low is None:
+        low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         yield from g.word_run.finditer(text)
         return
@@ -923,9 +943,10 @@ def _word_runs(g: Grammar, text: str, alone: frozenset[str] | None = None) -> It
             yield m
 
 
-def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
+def _word_amounts(g: Grammar, text: str, lowered: str) -> list[_Amount]:
     out: list[_Amount] = []
-    for m in _word_runs(g, text, g.standalone):
+    low = lowered if len(lowered) == len(text) else None
+    for m in _word_runs(g, text, g.standalone, lowered):
         pieces = list(_NON_SPACE.finditer(m.group(0)))
         words = [p.group(0).lower() for p in pieces]
         offset = 0
@@ -944,7 +965,7 @@ def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
                 continue
             if used == 1 and g.not_before.match(text, num_end, min(len(text), num_end + 20)):
                 continue
-            before = _words_before(g, text, start)
+            before = _words_before(g, text, start, low)
             near, at_end = before[1], before[2]
             # A capitalised number word after a capitalised word is part of a name ("Nguyễn Xuân Mười").
             if first.group(0)[:1].isupper() and near and near[-1][:1].isalpha():
@@ -1022,7 +1043,7 @@ class _Phones:
 _NOTHING_BEFORE: _Before = (None, [], {})  # never kept: a numeral skipped for its neighbours
 
 
-def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
+def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
     phones = _Phones(g, text)
     out: list[_Amount] = []
     skipped_end, skipped_kind = -10, ""
@@ -1043,7 +1064,7 @@ def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
         before: _Before = _NOTHING_BEFORE
         at_end: dict[str, int] = {}
         if kind is None:
-            before = _words_before(g, text, start)
+            before = _words_before(g, text, start, low)
             at_end = before[2]
             kind = _context_skip(g, before[1], at_end)
         if kind is None and 0 <= start - skipped_end <= 6:
@@ -1074,8 +1095,12 @@ def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
 
 def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     g = grammar()
-    amounts = _digit_amounts(g, text)  # in order, one per start
-    in_words = _word_amounts(g, text)
+    lowered = text.lower()
+    low = lowered if len(lowered) == len(text) else None  # every character keeps its place
+    # without "ſ", lower case finds every word the regexes find ignoring case (tests check the letters)
+    folded = low is not None and "ſ" not in text
+    amounts = _digit_amounts(g, text, low)  # in order, one per start
+    in_words = _word_amounts(g, text, lowered)
     if in_words:
         amounts = sorted(amounts + in_words, key=lambda a: (a.start, -a.end))
     kept: list[_Amount] = []
@@ -1138,7 +1163,9 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
             unit = "%"
         elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, _before(text, a, n))):
             unit = "VND"
-        after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
+        after = None
+        if not folded or any(w in lowered[a.end : a.end + _WINDOW] for w in g.after_firsts):
+            after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
         if after:
             qualifier = g.qualifiers.get(phrase_key(after.group("w")), qualifier)
         per_unit = unit == "VND" and (a.per_unit or _per_unit_before(g, _before(text, a, n)))
