@@ -364,7 +364,8 @@ class Grammar:
     range_connector: Any
     phone: Any
     word_run: Any
-    word_run_first_re: Any  # standard `re`, over lower case: the first word of every number word (a trie)
+    # standard `re`, over lower case: the first word of every number word (a trie), whole at its end
+    word_run_first_re: Any
     not_before: Any
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
@@ -591,7 +592,8 @@ def grammar() -> Grammar:
         range_connector=range_connector,
         phone=regex.compile(r"(?:\+84\s?|\(0\d{1,3}\)\s?|(?<!\d)0)\d{1,4}(?:[ .\-]?\d{2,4}){1,4}(?!\d)"),
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
-        word_run_first_re=re.compile(patterns.literal_alternation(firsts)),
+        # `\w` on lower case is `_is_word_char` on the text: lower case keeps letters and digits
+        word_run_first_re=re.compile(patterns.literal_alternation(firsts) + r"(?!\w)"),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
         before=before,
@@ -925,11 +927,11 @@ def _word_runs(
         return
     n = len(text)
     pos = 0
-    # a word inside a longer one may be found first, but it never reaches past that word's end,
-    # so the next word's start is still found
+    # a word found inside a longer one never reaches past that word's end, so the next word's
+    # start is still found
     for c in g.word_run_first_re.finditer(low):
         i, j = c.span()
-        if i < pos or (i > 0 and _is_word_char(text[i - 1])) or (j < n and _is_word_char(text[j])):
+        if i < pos or (i > 0 and _is_word_char(text[i - 1])):
             continue
         if alone is not None and low[i:j] not in alone:
             k = j

@@ -429,3 +429,12 @@ def test_lower_case_finds_what_the_regexes_find_ignoring_case() -> None:
         for ch in regex.findall("(?i)" + regex.escape(letter), every):
             low = ch.lower()
             assert low == letter or ch == "ſ" or len(low) != 1, (letter, ch)
+
+
+def test_lower_case_keeps_letters_and_digits() -> None:
+    # `\w` looked for in the lower-cased text stands for `_is_word_char` in the text itself
+    for code in range(0x110000):
+        ch = chr(code)
+        low = ch.lower()
+        if len(low) == 1:
+            assert numbers._is_word_char(ch) == numbers._is_word_char(low), hex(code)
