@@ -684,18 +684,48 @@ def _classes_at(g: Grammar, toks: list[str], end: int) -> dict[str, int]:
 _Before = tuple[list[str] | None, list[str], dict[str, int]]
 
 
+# Marks that are a token of their own to the regex module and to str methods alike.
+_MARKS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~«»“”‘’–—…")
+_ODD_SPACES = "\x1c\x1d\x1e\x1f"  # str spaces that the regex module does not take for spaces
+
+
+def _plain_words(low: str, base: int, end: int, n: int) -> list[str] | None:
+    """`preceding_tokens(...)[-n:]` for a window `low[base:end]` (lower case) whose last `n` tokens
+    are words between spaces, with another token before them; None if it is not so simple."""
+    window = low[base:end]
+    parts = window.rsplit(None, n)
+    if len(parts) != n + 1:
+        return None  # the window's first token (which may be cut) could be among them
+    near = parts[1:]
+    for w in near:
+        if not w.isalnum():  # str letters and digits are letters and digits to the regex module too
+            return None
+    for ch in _ODD_SPACES:
+        if ch in window:
+            return None
+    return near
+
+
+def _last_plain(text: str, low: str, pos: int) -> str:
+    """`last_token(text, pos)` where it is plain to see ("… word 123", "…, 123", "(123"); else ""."""
+    prev = text[pos - 1 : pos]
+    if prev == " ":
+        q = low.rfind(" ", pos - 40 if pos > 40 else 0, pos - 1)
+        if q >= 0:
+            last = low[q + 1 : pos - 1]  # between two spaces: the window's own lower case
+            if last.isalnum():
+                return last
+            if last[-1:] in _MARKS:  # "viên, 123": the mark is a token of its own
+                return last[-1]
+        return ""
+    return prev if prev in _MARKS else ""
+
+
 def _words_before(g: Grammar, text: str, pos: int, low: str | None) -> _Before:
     """What the words before a number say (`_Before`). Most numbers follow a word that ends no
     phrase, or only one-word phrases, or a few plain words: then the whole window is not cut.
     `low`: the text in lower case, if that keeps every character's place (else None)."""
-    last: str | None = ""
-    if low is not None and text[pos - 1 : pos] == " ":
-        # nearly always "… word 123": a word between two spaces, whose lower case is the window's
-        q = low.rfind(" ", max(0, pos - 40), pos - 1)
-        if q >= 0:
-            last = low[q + 1 : pos - 1]
-            if not last.isalnum():  # str letters and digits are letters and digits to the regex module too
-                last = ""
+    last: str | None = "" if low is None else _last_plain(text, low, pos)
     if not last:
         last = last_token(text, pos)
         if last is None:
@@ -705,20 +735,17 @@ def _words_before(g: Grammar, text: str, pos: int, low: str | None) -> _Before:
     one = g.before_one.get(last) if last else None
     if one is not None:
         return None, [last], dict(one)
-    if last:
-        # "… Nghị quyết số 12": the last words, lower case, each alone between single spaces
-        n = _LONGEST_PHRASE + 1 if last == "số" else g.before_longest[last]
+    if last and low is not None:
+        # "… Nghị quyết số 12": the last few words, as many as the longest phrase ending in the
+        # last one; for "số", the word before it says how many
         base = max(0, pos - 40)
-        if low is not None and text[pos - 1] == " ":
-            parts = low[base : pos - 1].rsplit(" ", n)
-            # another word before them: the window's first token (which may be cut) is not among them
-            if len(parts) == n + 1 and parts[0][-1:].isalnum():
-                near = parts[1:]
-                for w in near:
-                    if not w.isalnum():
-                        break
-                else:
-                    return None, near, _classes_at(g, near, n)
+        n = g.before_longest.get(last, 0)
+        if last == "số":
+            two = _plain_words(low, base, pos, 2)
+            n = 1 + g.before_longest.get(two[0], 0) if two else _LONGEST_PHRASE + 1
+        near = _plain_words(low, base, pos, n)
+        if near is not None and near[-1] == last:
+            return None, near, _classes_at(g, near, n)
     toks = preceding_tokens(text, pos)
     return toks, toks, _classes_at(g, toks, len(toks))
 
@@ -1046,29 +1073,36 @@ _NOTHING_BEFORE: _Before = (None, [], {})  # never kept: a numeral skipped for i
 
 
 def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
-    phones = _Phones(g, text)
+    # The loop runs once per numeral of the text: the usual case ("… word 123 word") is written out
+    # here, the rest is in the functions it calls.
+    phones: _Phones | None = None
     out: list[_Amount] = []
     skipped_end, skipped_kind = -10, ""
+    before_last, before_one, tail_none = g.before_last, g.before_one, g.tail_none
     for m in g.atom.finditer(text):
         start, end = m.span()
+        prev = text[start - 1] if start else ""
         # no telephone number can reach a numeral after a letter and a space unless it starts it
-        if (
-            text[start] == "0"
-            or start < 2
-            or not (text[start - 1] in _NOT_PHONE or (text[start - 1] == " " and text[start - 2] in _NOT_PHONE))
-        ) and phones.covers(start):
-            continue
+        after_letter = prev in _NOT_PHONE or (prev == " " and text[start - 2] in _NOT_PHONE)
+        if text[start] == "0" or start < 2 or not after_letter:
+            if phones is None:
+                phones = _Phones(g, text)
+            if phones.covers(start):
+                continue
         nxt = text[end : end + 2]
-        if nxt[:1] == " " and nxt != " /" and text[start - 1 : start] == " ":
-            kind = None  # " 2021 ": nothing glued to it (see `_skip_glued`)
-        else:
-            kind = _skip_glued(text, start, end)
+        # " 2021 ": nothing glued to it (see `_skip_glued`)
+        kind = None if prev == " " and nxt[:1] == " " and nxt != " /" else _skip_glued(text, start, end)
         before: _Before = _NOTHING_BEFORE
-        at_end: dict[str, int] = {}
         if kind is None:
-            before = _words_before(g, text, start, low)
-            at_end = before[2]
-            kind = _context_skip(g, before[1], at_end)
+            last = "" if low is None else _last_plain(text, low, start)  # as `_words_before`
+            if last and last not in before_last:
+                before = (None, [last], {})  # a word that ends no phrase
+            else:
+                if last in before_one:  # one-word phrases ("năm", "ngày", "gần")
+                    before = (None, [last], dict(before_one[last]))
+                else:
+                    before = _words_before(g, text, start, low)
+                kind = _context_skip(g, before[1], before[2])
         if kind is None and 0 <= start - skipped_end <= 6:
             # glued to a date or code just skipped ("20-7", "11-2019"), or the next number of a
             # list of documents ("Chỉ thị 03, 05")
@@ -1078,9 +1112,10 @@ def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
         if kind is not None:
             skipped_end, skipped_kind = end, kind
             continue
-        if "phone" in at_end or "vague" in at_end:
+        at_end = before[2]
+        if at_end and ("phone" in at_end or "vague" in at_end):
             continue
-        raw = m.group(0)
+        raw = m.group()
         if raw.isdecimal():
             value = Decimal(raw) * 1  # as `_read_numeral`
         elif m.group("spaced"):
@@ -1090,7 +1125,9 @@ def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
         if value is None:
             continue
         a = _Amount(start, end, value, before)
-        _tail(g, text, a)
+        first = nxt[1:] if nxt[:1] == " " else nxt[:1]
+        if first and first not in tail_none:  # else nothing follows (see `_tail`)
+            _tail(g, text, a)
         out.append(a)
     return out
 
