@@ -389,6 +389,7 @@ class Grammar:
     # characters below U+1F00 after which (and one space) no scale, percent or currency word can start
     tail_none: frozenset[str]
     tail_any: Any  # at a position: optional spaces, a whole scale (group s), percent (p) or currency (c) word
+    unit_after_none: frozenset[str]  # as `tail_none`, for `per_unit_after`
 
 
 def _words(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -618,6 +619,7 @@ def grammar() -> Grammar:
         standalone=word_set("standalone"),
         examples=tuple(examples),
         tail_none=_cannot_start(tail_words),
+        unit_after_none=_cannot_start(_words(top, "per_unit_after")),
         # each of `scale`, `percent` and `currency` is one of these branches and more
         tail_any=_compile(
             rf"\s*(?:(?P<s>{scale_alt})|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))(?![\p{{L}}\p{{N}}_])",
@@ -781,6 +783,9 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
         pos = m.end()
         last = scale
         for _ in range(3):  # "3 tỷ 640 triệu", "1 triệu 200 nghìn"
+            two = text[pos : pos + 2]
+            if not two[:1].isspace() or not two[1:] or two[1:].isalpha() or two[1:] in _MARKS:
+                break  # `compound` needs spaces, then a digit
             c = g.compound.match(text, pos, min(len(text), pos + _WINDOW))
             if not c:
                 break
@@ -792,20 +797,28 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
             last = small
             pos = c.end()
     end_limit = min(len(text), pos + _WINDOW)
-    if not a.scaled and could_percent and g.percent.match(text, pos, end_limit):
-        a.percent = True
-        a.end = g.percent.match(text, pos, end_limit).end()
-        return
+    if not a.scaled and could_percent:
+        p = g.percent.match(text, pos, end_limit)
+        if p:
+            a.percent = True
+            a.end = p.end()
+            return
     c = g.currency.match(text, pos, end_limit)
     if c and (a.scaled or abs(a.value) >= g.currency_min):
         a.currency = True
         pos = c.end()
     if a.currency or a.scaled:
-        s = g.per_unit_slash.match(text, pos, min(len(text), pos + _WINDOW))
+        two = text[pos : pos + 2]
+        s = g.per_unit_slash.match(text, pos, min(len(text), pos + _WINDOW)) if "/" in two else None
         if s and not text[s.end() : s.end() + 1].isdigit():
             a.per_unit = a.currency = True
             pos = s.end()
-        elif a.currency and g.per_unit_after.match(text, pos, min(len(text), pos + _WINDOW)):
+        elif (
+            a.currency
+            and two[:1].isspace()
+            and not (two[:1] == " " and two[1:] in g.unit_after_none)
+            and g.per_unit_after.match(text, pos, min(len(text), pos + _WINDOW))
+        ):
             a.per_unit = True
     a.end = pos
 
@@ -1053,6 +1066,12 @@ class _Phones:
             while k >= low and text[k] not in _NOT_PHONE:
                 k -= 1
             if k >= low or k < 0:
+                # nine digits do not fit between k and the next character that ends one
+                end, stop = pos, min(len(text), pos + _PHONE_LONGEST)
+                while end < stop and text[end] not in _NOT_PHONE:
+                    end += 1
+                if end - k - 1 < 9:
+                    return False
                 # the scan starts afresh at k + 1; what it finds there up to `pos` reads nothing
                 # beyond pos + _PHONE_LONGEST
                 for m in self.g.phone.finditer(text, k + 1, pos + _PHONE_LONGEST + 1):
