@@ -881,13 +881,25 @@ def _before(text: str, a: _Amount, n: int) -> list[str]:
     return toks[:-n] if n else toks
 
 
-def _per_unit_before(g: Grammar, toks: list[str]) -> bool:
-    """"mỗi suất (trị giá) 500.000 đồng": a per-unit word a few words before, in the same clause."""
-    return class_within(toks, g.before, "per_unit", g.per_unit_window + 1, g.last_words["per_unit"])
+def _per_unit_before(g: Grammar, text: str, low: str | None, a: _Amount, n: int) -> bool:
+    """"mỗi suất (trị giá) 500.000 đồng": a per-unit word a few words before, in the same clause.
+    `n`: the tokens of the qualifier or opener just before the number."""
+    return _class_before(g, text, low, a, n, "per_unit", g.per_unit_window + 1)
 
 
-def _money_cue_before(g: Grammar, toks: list[str]) -> bool:
-    return class_within(toks, g.before, "money_cue", g.money_cue_window, g.last_words["money_cue"])
+def _money_cue_before(g: Grammar, text: str, low: str | None, a: _Amount, n: int) -> bool:
+    return _class_before(g, text, low, a, n, "money_cue", g.money_cue_window)
+
+
+def _class_before(g: Grammar, text: str, low: str | None, a: _Amount, n: int, cls: str, last: int) -> bool:
+    """`class_within` the tokens before a number but its last `n`, cut only if one of the words
+    such phrases end with is written in the window at all (lower case, every character in place)."""
+    last_words = g.last_words[cls]
+    if low is not None and a.toks is None:
+        window = low[max(0, a.start - 40) : a.start]
+        if not any(w in window for w in last_words):
+            return False
+    return class_within(_before(text, a, n), g.before, cls, last, last_words)
 
 
 def _word_number(g: Grammar, words: list[str]) -> tuple[Decimal, int] | None:
@@ -1154,10 +1166,10 @@ def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
 def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     g = grammar()
     lowered = text.lower()
-    low = lowered if len(lowered) == len(text) else None  # every character keeps its place
+    in_place = lowered if len(lowered) == len(text) else None  # every character keeps its place
     # without "ſ", lower case finds every word the regexes find ignoring case (tests check the letters)
-    folded = low is not None and "ſ" not in text
-    amounts = _digit_amounts(g, text, low)  # in order, one per start
+    folded = in_place is not None and "ſ" not in text
+    amounts = _digit_amounts(g, text, in_place)  # in order, one per start
     in_words = _word_amounts(g, text, lowered)
     if in_words:
         amounts = sorted(amounts + in_words, key=lambda a: (a.start, -a.end))
@@ -1189,8 +1201,12 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
             i += 2 if joined and nxt is not None and _is_year(text, nxt) else 1
             continue
         # a range's lower bound may repeat the unit ("từ 500.000 đồng đến 2 triệu đồng"), not add one
-        same_units = nxt is not None and (nxt.currency or not a.currency) and (nxt.percent or not a.percent)
-        if joined and nxt is not None and same_units:
+        if (
+            joined
+            and nxt is not None
+            and (nxt.currency or not a.currency)
+            and (nxt.percent or not a.percent)
+        ):
             if _skip_range_date(text, a, nxt):
                 i += 2
                 continue
@@ -1204,9 +1220,9 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
                 else:
                     _, start, n = _qualifier_before(g, text, a)
                 unit = "VND" if nxt.currency or a.currency else ("%" if nxt.percent or a.percent else None)
-                if unit is None and nxt.scaled and _money_cue_before(g, _before(text, a, n)):
+                if unit is None and nxt.scaled and _money_cue_before(g, text, in_place, a, n):
                     unit = "VND"
-                per_unit = unit == "VND" and (nxt.per_unit or _per_unit_before(g, _before(text, a, n)))
+                per_unit = unit == "VND" and (nxt.per_unit or _per_unit_before(g, text, in_place, a, n))
                 mentions.append(
                     _mention(
                         start, nxt.end, _to_float(low), _to_float(nxt.value), unit, "range", per_unit,
@@ -1215,18 +1231,21 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
                 )  # fmt: skip
                 i += 2
                 continue
-        qualifier, start, n = _qualifier_before(g, text, a)
+        if a.at_end:
+            qualifier, start, n = _qualifier_before(g, text, a)
+        else:
+            qualifier, start, n = "exact", a.start, 0
         unit: str | None = None
         if a.percent:
             unit = "%"
-        elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, _before(text, a, n))):
+        elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, text, in_place, a, n)):
             unit = "VND"
         after = None
         if not folded or any(w in lowered[a.end : a.end + _WINDOW] for w in g.after_firsts):
             after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
         if after:
             qualifier = g.qualifiers.get(phrase_key(after.group("w")), qualifier)
-        per_unit = unit == "VND" and (a.per_unit or _per_unit_before(g, _before(text, a, n)))
+        per_unit = unit == "VND" and (a.per_unit or _per_unit_before(g, text, in_place, a, n))
         mentions.append(
             _mention(start, a.end, _to_float(a.value), None, unit, qualifier, per_unit, text[start : a.end])
         )
