@@ -692,8 +692,9 @@ _ODD_SPACES = "\x1c\x1d\x1e\x1f"  # str spaces that the regex module does not ta
 
 
 def _plain_words(low: str, base: int, end: int, n: int) -> list[str] | None:
-    """`preceding_tokens(...)[-n:]` for a window `low[base:end]` (lower case) whose last `n` tokens
-    are words between spaces, with another token before them; None if it is not so simple."""
+    """`preceding_tokens(...)[-n:]` for a window `low[base:end]` (lower case, no `_ODD_SPACES`)
+    whose last `n` tokens are words between spaces, with another token before them; None if it is
+    not so simple."""
     window = low[base:end]
     parts = window.rsplit(None, n)
     if len(parts) != n + 1:
@@ -701,9 +702,6 @@ def _plain_words(low: str, base: int, end: int, n: int) -> list[str] | None:
     near = parts[1:]
     for w in near:
         if not w.isalnum():  # str letters and digits are letters and digits to the regex module too
-            return None
-    for ch in _ODD_SPACES:
-        if ch in window:
             return None
     return near
 
@@ -723,11 +721,12 @@ def _last_plain(text: str, low: str, pos: int) -> str:
     return prev if prev in _MARKS else ""
 
 
-def _words_before(g: Grammar, text: str, pos: int, low: str | None) -> _Before:
+def _words_before(g: Grammar, text: str, pos: int, low: str | None, plain: str | None = None) -> _Before:
     """What the words before a number say (`_Before`). Most numbers follow a word that ends no
     phrase, or only one-word phrases, or a few plain words: then the whole window is not cut.
-    `low`: the text in lower case, if that keeps every character's place (else None)."""
-    last: str | None = "" if low is None else _last_plain(text, low, pos)
+    `low`: the text in lower case, if that keeps every character's place and has no `_ODD_SPACES`
+    (else None); `plain`: `_last_plain(text, low, pos)` if known."""
+    last: str | None = plain if plain is not None else "" if low is None else _last_plain(text, low, pos)
     if not last:
         last = last_token(text, pos)
         if last is None:
@@ -742,10 +741,11 @@ def _words_before(g: Grammar, text: str, pos: int, low: str | None) -> _Before:
         # last one; for "số", the word before it says how many
         base = max(0, pos - 40)
         n = g.before_longest.get(last, 0)
+        two = None
         if last == "số":
             two = _plain_words(low, base, pos, 2)
             n = 1 + g.before_longest.get(two[0], 0) if two else _LONGEST_PHRASE + 1
-        near = _plain_words(low, base, pos, n)
+        near = two[-n:] if two and n <= 2 else _plain_words(low, base, pos, n)
         if near is not None and near[-1] == last:
             return None, near, _classes_at(g, near, n)
     toks = preceding_tokens(text, pos)
@@ -997,9 +997,9 @@ def _word_runs(
             yield m
 
 
-def _word_amounts(g: Grammar, text: str, lowered: str) -> list[_Amount]:
+def _word_amounts(g: Grammar, text: str, lowered: str, low: str | None) -> list[_Amount]:
+    """Amounts written in words; `lowered`: `text.lower()`, `low`: as `_words_before` wants it."""
     out: list[_Amount] = []
-    low = lowered if len(lowered) == len(text) else None
     for m in _word_runs(g, text, g.standalone, lowered):
         pieces = list(_NON_SPACE.finditer(m.group(0)))
         words = [p.group(0).lower() for p in pieces]
@@ -1132,7 +1132,7 @@ def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
                 if last in before_one:  # one-word phrases ("năm", "ngày", "gần")
                     before = (None, [last], dict(before_one[last]))
                 else:
-                    before = _words_before(g, text, start, low)
+                    before = _words_before(g, text, start, low, last)
                 kind = _context_skip(g, before[1], before[2])
         if kind is None and 0 <= start - skipped_end <= 6:
             # glued to a date or code just skipped ("20-7", "11-2019"), or the next number of a
@@ -1166,11 +1166,12 @@ def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
 def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     g = grammar()
     lowered = text.lower()
-    in_place = lowered if len(lowered) == len(text) else None  # every character keeps its place
+    # every character keeps its place, and str spaces are the regex's
+    in_place = lowered if len(lowered) == len(text) and not any(c in text for c in _ODD_SPACES) else None
     # without "ſ", lower case finds every word the regexes find ignoring case (tests check the letters)
     folded = in_place is not None and "ſ" not in text
     amounts = _digit_amounts(g, text, in_place)  # in order, one per start
-    in_words = _word_amounts(g, text, lowered)
+    in_words = _word_amounts(g, text, lowered, in_place)
     if in_words:
         amounts = sorted(amounts + in_words, key=lambda a: (a.start, -a.end))
     kept: list[_Amount] = []
