@@ -361,6 +361,7 @@ class Grammar:
     per_unit_after: Any
     qualifier_after: Any
     after_firsts: tuple[str, ...]  # lower case: the first word of each of its words, in every spelling
+    after_probe: Any  # standard `re`: any of `after_firsts`
     range_connector: Any
     phone: Any
     word_run: Any
@@ -390,6 +391,11 @@ class Grammar:
     tail_none: frozenset[str]
     tail_any: Any  # at a position: optional spaces, a whole scale (group s), percent (p) or currency (c) word
     unit_after_none: frozenset[str]  # as `tail_none`, for `per_unit_after`
+    # lower case, every spelling: the first two letters of those words, the words of one letter
+    # (a word must end after them), and first letters followed by a space
+    tail_pairs: frozenset[str]
+    tail_one: frozenset[str]
+    tail_lead: frozenset[str]
 
 
 def _words(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -482,6 +488,7 @@ def grammar() -> Grammar:
         r"\s?/\s?\p{L}[\p{L}\p{N}²]{0,20}(?:\s?/\s?\p{L}[\p{L}\p{N}]{0,20}){0,2}", top, "per_unit_after"
     )
     tail_words = [*scale_values, *_words(top, "currencies"), *percent_words]
+    tail_lower = {" ".join(v.lower().split()) for w in tail_words for v in spelling_variants(w) if w.strip()}
     per_unit_after = _compile(rf"\s+{word_alternation(_words(top, 'per_unit_after'))}\s+\p{{L}}", top, "per_unit_after")
 
     qualifiers: dict[Phrase, str] = {}
@@ -590,6 +597,7 @@ def grammar() -> Grammar:
         per_unit_after=per_unit_after,
         qualifier_after=qualifier_after,
         after_firsts=tuple(sorted(_first_words(after_words))),
+        after_probe=re.compile(patterns.literal_alternation(_first_words(after_words))),
         range_connector=range_connector,
         phone=regex.compile(r"(?:\+84\s?|\(0\d{1,3}\)\s?|(?<!\d)0)\d{1,4}(?:[ .\-]?\d{2,4}){1,4}(?!\d)"),
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
@@ -620,6 +628,9 @@ def grammar() -> Grammar:
         examples=tuple(examples),
         tail_none=_cannot_start(tail_words),
         unit_after_none=_cannot_start(_words(top, "per_unit_after")),
+        tail_pairs=frozenset(w[:2] for w in tail_lower if len(w) > 1 and w[1] != " "),
+        tail_one=frozenset(w for w in tail_lower if len(w) == 1),
+        tail_lead=frozenset(w[0] for w in tail_lower if len(w) > 1 and w[1] == " "),
         # each of `scale`, `percent` and `currency` is one of these branches and more
         tail_any=_compile(
             rf"\s*(?:(?P<s>{scale_alt})|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))(?![\p{{L}}\p{{N}}_])",
@@ -772,9 +783,14 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
         if not any_word:
             a.end = pos
             return
-        # the branches are tried in order: one that matched says the ones before it cannot
+        # the branches are tried in order: one that matched says the ones before it cannot; the
+        # percent branch is `percent` itself
         could_scale = any_word.group("s") is not None
-        could_percent = could_scale or any_word.group("p") is not None
+        if not could_scale and any_word.group("p") is not None:
+            a.percent = True
+            a.end = any_word.end()
+            return
+        could_percent = could_scale
     m = g.scale.match(text, pos, min(len(text), pos + _WINDOW)) if could_scale else None
     if m:
         scale = g.scale_values.get(" ".join(m.group("w").lower().split()), Decimal(1))
@@ -1103,7 +1119,9 @@ class _Phones:
 _NOTHING_BEFORE: _Before = (None, [], {})  # never kept: a numeral skipped for its neighbours
 
 
-def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
+def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -> list[_Amount]:
+    """Amounts written in digits. `low`: as `_words_before` wants it; `folded`: the lower-cased
+    text if it finds what the regexes find ignoring case (else None)."""
     # The loop runs once per numeral of the text: the usual case ("… word 123 word") is written out
     # here, the rest is in the functions it calls.
     phones: _Phones | None = None
@@ -1158,6 +1176,18 @@ def _digit_amounts(g: Grammar, text: str, low: str | None) -> list[_Amount]:
         a = _Amount(start, end, value, before)
         first = nxt[1:] if nxt[:1] == " " else nxt[:1]
         if first and first not in tail_none:  # else nothing follows (see `_tail`)
+            if folded is not None:
+                # nor does it unless the next two letters start a scale, percent or currency word
+                k = end + 1 if nxt[:1] == " " else end
+                pair = folded[k : k + 2]
+                if not (
+                    pair[:1].isspace()
+                    or pair in g.tail_pairs
+                    or pair[:1] in g.tail_lead
+                    or (pair[:1] in g.tail_one and not _is_word_char(pair[1:] or " "))
+                ):
+                    out.append(a)
+                    continue
             _tail(g, text, a)
         out.append(a)
     return out
@@ -1170,7 +1200,7 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     in_place = lowered if len(lowered) == len(text) and not any(c in text for c in _ODD_SPACES) else None
     # without "ſ", lower case finds every word the regexes find ignoring case (tests check the letters)
     folded = in_place is not None and "ſ" not in text
-    amounts = _digit_amounts(g, text, in_place)  # in order, one per start
+    amounts = _digit_amounts(g, text, in_place, lowered if folded else None)  # in order, one per start
     in_words = _word_amounts(g, text, lowered, in_place)
     if in_words:
         amounts = sorted(amounts + in_words, key=lambda a: (a.start, -a.end))
@@ -1242,7 +1272,7 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
         elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, text, in_place, a, n)):
             unit = "VND"
         after = None
-        if not folded or any(w in lowered[a.end : a.end + _WINDOW] for w in g.after_firsts):
+        if not folded or g.after_probe.search(lowered, a.end, a.end + _WINDOW):
             after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
         if after:
             qualifier = g.qualifiers.get(phrase_key(after.group("w")), qualifier)

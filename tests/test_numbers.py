@@ -415,7 +415,8 @@ def test_no_telephone_number_holds_the_characters_that_end_one() -> None:
 
 
 def test_lower_case_finds_what_the_regexes_find_ignoring_case() -> None:
-    # Number words and the words after a number are looked for in `text.lower()`: every character
+    # Number words, the words after a number and the start of scale, percent and currency words
+    # are looked for in `text.lower()`: every character
     # the regex module takes for one of their letters, ignoring case, must lower-case to it (but
     # "ſ" and letters that lower-case to two, for which the regexes are used).
     import regex
@@ -423,6 +424,7 @@ def test_lower_case_finds_what_the_regexes_find_ignoring_case() -> None:
     g = numbers.grammar()
     words = [*numbers._first_words(g.digit_words), *g.after_firsts, *numbers._first_words(g.scale_values)]
     words += [*g.after_tens, *g.ten_words, *g.tens_words, *g.hundred_words, *g.tens_word, *g.zero_fillers]
+    words += [*g.tail_pairs, *g.tail_one, *g.tail_lead]  # scale, percent and currency words
     letters = {ch for w in words for ch in w.lower() if ch.isalpha()}
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     for letter in sorted(letters):
