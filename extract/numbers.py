@@ -367,6 +367,7 @@ class Grammar:
     word_run: Any
     # standard `re`, over lower case: the first word of every number word (a trie), whole at its end
     word_run_first_re: Any
+    word_run_first_letters: frozenset[str]  # the first letter of each of them
     not_before: Any
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
@@ -603,6 +604,7 @@ def grammar() -> Grammar:
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
         # `\w` on lower case is `_is_word_char` on the text: lower case keeps letters and digits
         word_run_first_re=re.compile(patterns.literal_alternation(firsts) + r"(?!\w)"),
+        word_run_first_letters=frozenset(w[0] for w in firsts),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
         before=before,
@@ -997,15 +999,16 @@ def _word_runs(
     pos = 0
     # a word found inside a longer one never reaches past that word's end, so the next word's
     # start is still found
-    for c in g.word_run_first_re.finditer(low):
+    first_re, first_letters = g.word_run_first_re, g.word_run_first_letters
+    for c in first_re.finditer(low):
         i, j = c.span()
-        if i < pos or (i > 0 and _is_word_char(text[i - 1])):
+        if i < pos or (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):  # `_is_word_char`
             continue
         if alone is not None and low[i:j] not in alone:
             k = j
             while k < n and low[k].isspace():  # str spaces hold the regex's, so this looks far enough
                 k += 1
-            if k == j or not g.word_run_first_re.match(low, k):
+            if k == j or low[k : k + 1] not in first_letters or not first_re.match(low, k):
                 continue
         m = g.word_run.match(text, i)
         if m:
@@ -1013,10 +1016,11 @@ def _word_runs(
             yield m
 
 
-def _word_amounts(g: Grammar, text: str, lowered: str, low: str | None) -> list[_Amount]:
-    """Amounts written in words; `lowered`: `text.lower()`, `low`: as `_words_before` wants it."""
+def _word_amounts(g: Grammar, text: str, lowered: str, low: str | None, every_run: bool = False) -> list[_Amount]:
+    """Amounts written in words; `lowered`: `text.lower()`, `low`: as `_words_before` wants it.
+    `every_run`: read single words that are no number alone too (they give nothing)."""
     out: list[_Amount] = []
-    for m in _word_runs(g, text, g.standalone, lowered):
+    for m in _word_runs(g, text, None if every_run else g.standalone, lowered):
         pieces = list(_NON_SPACE.finditer(m.group(0)))
         words = [p.group(0).lower() for p in pieces]
         offset = 0

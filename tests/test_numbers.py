@@ -440,3 +440,20 @@ def test_lower_case_keeps_letters_and_digits() -> None:
         low = ch.lower()
         if len(low) == 1:
             assert numbers._is_word_char(ch) == numbers._is_word_char(low), hex(code)
+
+
+_ALONE_PIECES = [*_RUN_PIECES, "tư", "không", "một", "năm", "2021", " ", ", "]
+
+
+@given(st.lists(st.sampled_from(_ALONE_PIECES), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_single_words_that_are_no_number_alone_give_nothing(text: str) -> None:
+    g = numbers.grammar()
+    low = text.lower()
+    in_place = low if len(low) == len(text) else None
+
+    def read(every_run: bool) -> list[tuple]:
+        amounts = numbers._word_amounts(g, text, low, in_place, every_run=every_run)
+        return [(a.start, a.end, a.value, a.scaled, a.currency, a.percent, a.per_unit, a.at_end) for a in amounts]
+
+    assert read(False) == read(True)
