@@ -416,9 +416,9 @@ def test_no_telephone_number_holds_the_characters_that_end_one() -> None:
 
 def test_lower_case_finds_what_the_regexes_find_ignoring_case() -> None:
     # Number words, the words after a number and the start of scale, percent and currency words
-    # are looked for in `text.lower()`: every character
-    # the regex module takes for one of their letters, ignoring case, must lower-case to it (but
-    # "ſ" and letters that lower-case to two, for which the regexes are used).
+    # are looked for in `text.lower()`: every character the regex module takes for one of their
+    # letters, ignoring case, must lower-case to it (but "ſ" and letters that lower-case to two,
+    # for which the regexes are used).
     import regex
 
     g = numbers.grammar()
