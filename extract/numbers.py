@@ -17,7 +17,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -49,6 +49,22 @@ class NumberMention:
     per_unit: bool
     raw: str
 
+
+def _mention(
+    start: int, end: int, value: float, value_max: float | None, unit: str | None, qualifier: str, per_unit: bool,
+    raw: str,
+) -> NumberMention:
+    """`NumberMention(...)`, three times cheaper: the generated __init__ of a frozen dataclass sets
+    each field through object.__setattr__."""
+    m = _new(NumberMention)
+    m.__dict__.update(
+        start=start, end=end, value=value, value_max=value_max, unit=unit, qualifier=qualifier, per_unit=per_unit,
+        raw=raw,
+    )  # fmt: skip
+    return m
+
+
+_new = object.__new__
 
 # --------------------------------------------------------------------------------------------
 # Spelling variants: pattern words are matched in both tone-mark placements (hóa / hoá).
@@ -95,6 +111,7 @@ def word_alternation(words: Iterable[str]) -> str:
 Phrase = tuple[str, ...]
 
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]")
+_TOKEN_BACK = regex.compile(r"(?r)[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]")  # `_TOKEN`, from the right
 _LONGEST_PHRASE = 4  # words; longer phrases in a word list are never matched before a number
 
 
@@ -108,15 +125,59 @@ def phrase_set(words: Iterable[str]) -> frozenset[Phrase]:
     return frozenset(phrase_key(v) for w in words if isinstance(w, str) and w.strip() for v in spelling_variants(w))
 
 
+# Outside these characters (Latin, Vietnamese, general punctuation) the standard `re` module and
+# str methods may class a character differently from `regex` (another Unicode version): windows
+# holding one are cut by `_TOKEN`; all others by str.split, which is several times cheaper.
+_UNSAFE = re.compile(r"[^\x00-\x1b\x20-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u206f]")
+_TOKEN_SAFE = re.compile(r"\w+|[^\s\w]")  # `_TOKEN` on text without `_UNSAFE` characters
+
+
 def preceding_tokens(text: str, pos: int, width: int = 40) -> list[str]:
     """The last few tokens (lower case) in the `width` characters before `pos`: words and
     punctuation marks. A word cut by the window's edge is left out."""
     base = max(0, pos - width)
-    toks = _TOKEN.findall(text[base:pos].lower())[-8:]
+    low = text[base:pos].lower()
+    if _UNSAFE.search(low) is None:
+        chunks = low.split()
+        toks: list[str] = []
+        for c in chunks[-8:]:  # each chunk holds at least one token
+            if c.isalnum():
+                toks.append(c)
+            else:
+                toks += _TOKEN_SAFE.findall(c)
+        toks = toks[-8:]
+    else:
+        toks = _TOKEN.findall(low)[-8:]
     cut_word = base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base : base + 1].strip()
     if len(toks) < 8 and toks and cut_word:
         toks = toks[1:]
     return toks
+
+
+def last_token(text: str, pos: int, width: int = 40) -> str | None:
+    """`preceding_tokens(text, pos, width)[-1]` (None if there are none) without cutting the whole
+    window; "" where lower case would not be the window's own (a letter that lower-cases to two,
+    or "Σ", whose lower case depends on the letters around it)."""
+    base = max(0, pos - width)
+    if text[pos - 1 : pos] == " ":  # nearly always "… word 123": a word between two spaces
+        q = text.rfind(" ", base, pos - 1)
+        if q >= 0:
+            tok = text[q + 1 : pos - 1]
+            # str letters and digits are letters and digits to the regex module too
+            if tok.isalnum():
+                low = tok.lower()
+                if len(low) == len(tok) and "Σ" not in tok:
+                    return low
+    m = _TOKEN_BACK.search(text, base, pos)
+    if m is None:
+        return None
+    tok = m.group()
+    low = tok.lower()
+    if len(low) != len(tok) or "Σ" in tok:
+        return ""
+    if m.start() == base and base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base].strip():
+        return None  # the only token in the window, cut by its edge, is left out
+    return low
 
 
 def ends_with(toks: list[str], phrases: frozenset[Phrase] | Mapping[Phrase, Any], end: int | None = None) -> int:
@@ -155,10 +216,13 @@ def class_within(
 
 
 def phrase_start(text: str, pos: int, n_tokens: int) -> int:
-    """Where the last `n_tokens` tokens before `pos` start."""
-    base = max(0, pos - 40)
-    starts = [m.start() for m in _TOKEN.finditer(text, base, pos)]
-    return starts[-n_tokens] if 0 < n_tokens <= len(starts) else pos
+    """Where the last `n_tokens` tokens before `pos` (within 40 characters) start."""
+    if n_tokens <= 0:
+        return pos
+    for seen, m in enumerate(_TOKEN_BACK.finditer(text, max(0, pos - 40), pos), 1):
+        if seen == n_tokens:
+            return m.start()
+    return pos
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,8 +240,15 @@ def _thousands(groups: list[str]) -> Decimal | None:
 
 def _read_numeral(s: str) -> Decimal | None:
     """Read digits with dots and commas by the rule in patterns/numbers.yaml; None if not a number."""
+    if s.isdecimal():  # str decimal digits are the regex's \d too
+        return Decimal(s) * 1  # as below: the context's precision applies
     if not _NUMERAL.fullmatch(s):
         return None
+    return _read_marked(s)
+
+
+def _read_marked(s: str) -> Decimal | None:
+    """`_read_numeral` of a string `_NUMERAL` matches whole."""
     sign = -1 if s[0] == "-" else 1
     body = s.lstrip("+-")
     dots, commas = body.count("."), body.count(",")
@@ -289,14 +360,21 @@ class Grammar:
     per_unit_slash: Any
     per_unit_after: Any
     qualifier_after: Any
+    after_firsts: tuple[str, ...]  # lower case: the first word of each of its words, in every spelling
+    after_probe: Any  # standard `re`: any of `after_firsts`
     range_connector: Any
     phone: Any
     word_run: Any
-    word_run_first_re: Any  # standard `re`, over lower case: the first word of every number word (a trie)
+    # standard `re`, over lower case: the first word of every number word (a trie), whole at its end
+    word_run_first_re: Any
+    word_run_first_letters: frozenset[str]  # the first letter of each of them
     not_before: Any
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
     before: Mapping[Phrase, frozenset[str]]  # phrase -> its classes (document, date, qualifier, ...)
+    before_last: frozenset[str]  # the last tokens of those phrases, and "số" (a document number)
+    before_longest: Mapping[str, int]  # last token -> the most tokens of a phrase ending in it
+    before_one: Mapping[str, Mapping[str, int]]  # last token -> its classes, where all such phrases are one token
     last_words: Mapping[str, frozenset[str]]  # class -> the words its phrases end with
     per_unit_window: int
     money_cue_window: int
@@ -310,6 +388,15 @@ class Grammar:
     zero_fillers: frozenset[str]
     standalone: frozenset[str]
     examples: tuple[tuple[str, tuple[dict[str, Any], ...], int | None], ...]
+    # characters below U+1F00 after which (and one space) no scale, percent or currency word can start
+    tail_none: frozenset[str]
+    tail_any: Any  # at a position: optional spaces, a whole scale (group s), percent (p) or currency (c) word
+    unit_after_none: frozenset[str]  # as `tail_none`, for `per_unit_after`
+    # lower case, every spelling: the first two letters of those words, the words of one letter
+    # (a word must end after them), and first letters followed by a space
+    tail_pairs: frozenset[str]
+    tail_one: frozenset[str]
+    tail_lead: frozenset[str]
 
 
 def _words(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -337,6 +424,19 @@ def _int(node: Any, key: str, default: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise PatternError(patterns.path_of(PATTERN_FILE), line_of(node, key), f"{key!r} must be a whole number")
     return value
+
+
+def _cannot_start(words: Iterable[str]) -> frozenset[str]:
+    """The characters below U+1F00 that are no space and, ignoring case as the regex module does,
+    no first letter of `words` (in any spelling): a match of `\\s*(?:words)` cannot start at them."""
+    firsts = {v[0] for w in words if w.strip() for v in spelling_variants(" ".join(w.split()))}
+    other = regex.compile(r"[^\s" + "".join(regex.escape(c) for c in sorted(firsts)) + "]", regex.IGNORECASE | regex.V0)
+    return frozenset(other.findall("".join(map(chr, range(0x1F00)))))
+
+
+def _first_words(words: Iterable[str]) -> set[str]:
+    """The first word of each of `words`, in every spelling, lower case."""
+    return {v.split()[0].lower() for w in words for v in spelling_variants(w) if v.split()}
 
 
 @functools.lru_cache(maxsize=1)
@@ -377,17 +477,19 @@ def grammar() -> Grammar:
         rf"\s+(?P<n>\d{{1,3}}(?:,\d{{1,3}})?)\s*(?P<w>{scale_alt})(?![\p{{L}}\p{{N}}_])", top, "scales"
     )
     not_currency = alternation(_words(top, "not_currency_when_followed_by"))
+    currency_alt = alternation(_words(top, "currencies"))
     currency = _compile(
-        rf"\s*(?P<w>{alternation(_words(top, 'currencies'))})(?![\p{{L}}\p{{N}}_])(?!\s+{not_currency}(?!\p{{L}}))",
+        rf"\s*(?P<w>{currency_alt})(?![\p{{L}}\p{{N}}_])(?!\s+{not_currency}(?!\p{{L}}))",
         top,
         "currencies",
     )
-    percent = _compile(
-        rf"\s*(?:{alternation(_words(top, 'percent_words') or ['%'])})(?![\p{{L}}\p{{N}}_])", top, "percent_words"
-    )
+    percent_words = _words(top, "percent_words") or ["%"]
+    percent = _compile(rf"\s*(?:{alternation(percent_words)})(?![\p{{L}}\p{{N}}_])", top, "percent_words")
     per_unit_slash = _compile(
         r"\s?/\s?\p{L}[\p{L}\p{N}²]{0,20}(?:\s?/\s?\p{L}[\p{L}\p{N}]{0,20}){0,2}", top, "per_unit_after"
     )
+    tail_words = [*scale_values, *_words(top, "currencies"), *percent_words]
+    tail_lower = {" ".join(v.lower().split()) for w in tail_words for v in spelling_variants(w) if w.strip()}
     per_unit_after = _compile(rf"\s+{word_alternation(_words(top, 'per_unit_after'))}\s+\p{{L}}", top, "per_unit_after")
 
     qualifiers: dict[Phrase, str] = {}
@@ -445,6 +547,7 @@ def grammar() -> Grammar:
     all_number_words = [*digit_words, *after_tens, *ten_words, *tens_words, *hundred_words, *tens_word,
                         *zero_fillers, *scale_values]  # fmt: skip
     one = word_alternation(all_number_words)
+    firsts = _first_words(all_number_words)
 
     examples = []
     if not isinstance(top["examples"], list):
@@ -460,6 +563,23 @@ def grammar() -> Grammar:
             )  # fmt: skip
         examples.append((str(ex["text"]), tuple(dict(n) for n in ex["numbers"]), line_of(ex)))
 
+    before = _lexicon(
+        {
+            "per_unit": _words(top, "per_unit_before"),
+            "opener": _words(top, "range_openers"),
+            "money_cue": _words(top, "money_cues_before"),
+            "ordinal": _words(nq, "ordinal_words"),
+            "year": _words(nq, "year_words"),
+            "date": _words(nq, "date_words"),
+            "document": _words(nq, "document_words"),
+            "phone": _words(top, "phone_prefixes"),
+            "vague": _words(top, "vague_words"),
+            "qualifier": [" ".join(k) for k in qualifiers],
+        }
+    )
+    longest: dict[str, int] = {}
+    for k in before:
+        longest[k[-1]] = max(longest.get(k[-1], 0), len(k))
     return Grammar(
         # atomic, bounded and anchored on both sides: one pass over any run of digits and marks
         atom=regex.compile(
@@ -477,30 +597,22 @@ def grammar() -> Grammar:
         per_unit_slash=per_unit_slash,
         per_unit_after=per_unit_after,
         qualifier_after=qualifier_after,
+        after_firsts=tuple(sorted(_first_words(after_words))),
+        after_probe=re.compile(patterns.literal_alternation(_first_words(after_words))),
         range_connector=range_connector,
         phone=regex.compile(r"(?:\+84\s?|\(0\d{1,3}\)\s?|(?<!\d)0)\d{1,4}(?:[ .\-]?\d{2,4}){1,4}(?!\d)"),
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
-        word_run_first_re=re.compile(
-            patterns.literal_alternation(
-                {v.split()[0].lower() for w in all_number_words for v in spelling_variants(w) if v.split()}
-            )
-        ),
+        # `\w` on lower case is `_is_word_char` on the text: lower case keeps letters and digits
+        word_run_first_re=re.compile(patterns.literal_alternation(firsts) + r"(?!\w)"),
+        word_run_first_letters=frozenset(w[0] for w in firsts),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
-        before=_lexicon(
-            {
-                "per_unit": _words(top, "per_unit_before"),
-                "opener": _words(top, "range_openers"),
-                "money_cue": _words(top, "money_cues_before"),
-                "ordinal": _words(nq, "ordinal_words"),
-                "year": _words(nq, "year_words"),
-                "date": _words(nq, "date_words"),
-                "document": _words(nq, "document_words"),
-                "phone": _words(top, "phone_prefixes"),
-                "vague": _words(top, "vague_words"),
-                "qualifier": [" ".join(k) for k in qualifiers],
-            }
-        ),
+        before=before,
+        before_last=frozenset(k[-1] for k in before) | {"số"},
+        before_longest=longest,
+        before_one={
+            w: {cls: 1 for cls in before[(w,)]} for w, n in longest.items() if n == 1 and w != "số"
+        },
         last_words={
             "per_unit": frozenset(k[-1] for k in phrase_set(_words(top, "per_unit_before"))),
             "money_cue": frozenset(k[-1] for k in phrase_set(_words(top, "money_cues_before"))),
@@ -516,6 +628,17 @@ def grammar() -> Grammar:
         zero_fillers=zero_fillers,
         standalone=word_set("standalone"),
         examples=tuple(examples),
+        tail_none=_cannot_start(tail_words),
+        unit_after_none=_cannot_start(_words(top, "per_unit_after")),
+        tail_pairs=frozenset(w[:2] for w in tail_lower if len(w) > 1 and w[1] != " "),
+        tail_one=frozenset(w for w in tail_lower if len(w) == 1),
+        tail_lead=frozenset(w[0] for w in tail_lower if len(w) > 1 and w[1] == " "),
+        # each of `scale`, `percent` and `currency` is one of these branches and more
+        tail_any=_compile(
+            rf"\s*(?:(?P<s>{scale_alt})|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))(?![\p{{L}}\p{{N}}_])",
+            top,
+            "scales",
+        ),
     )
 
 
@@ -525,7 +648,10 @@ def grammar() -> Grammar:
 _WINDOW = 60  # characters looked at after a number for its tail; keeps every step O(1)
 
 
-@dataclass
+_ONE = Decimal(1)
+
+
+@dataclass(slots=True, init=False)
 class _Amount:
     """A number being built: where its digits are, its value and what follows it."""
 
@@ -533,14 +659,110 @@ class _Amount:
     end: int  # end of number, scale words, currency, per-unit suffix
     num_end: int  # end of the numeral or number words alone
     value: Decimal
-    scaled: bool = False  # a scale word followed
-    scale: Decimal = Decimal(1)
-    currency: bool = False
-    percent: bool = False
-    per_unit: bool = False
-    words: bool = False  # written in words
-    toks: list[str] = field(default_factory=list)  # the tokens before the number
-    at_end: dict[str, int] = field(default_factory=dict)  # classes of the phrases just before it
+    scaled: bool  # a scale word followed
+    scale: Decimal
+    currency: bool
+    percent: bool
+    per_unit: bool
+    words: bool  # written in words
+    toks: list[str] | None  # the tokens before the number, cut when first needed (`_toks`)
+    near: list[str]  # its last tokens, at least those of every phrase of `at_end`
+    at_end: dict[str, int]  # classes of the phrases just before it
+
+    def __init__(self, start: int, end: int, value: Decimal, before: _Before, words: bool = False) -> None:
+        # written out: the generated __init__ with keywords and defaults costs twice as much
+        self.start, self.end, self.num_end, self.value, self.words = start, end, end, value, words
+        self.scaled, self.scale, self.currency, self.percent, self.per_unit = False, _ONE, False, False, False
+        self.toks, self.near, self.at_end = before
+
+
+def _toks(text: str, a: _Amount) -> list[str]:
+    if a.toks is None:
+        a.toks = preceding_tokens(text, a.start)
+    return a.toks
+
+
+def _classes_at(g: Grammar, toks: list[str], end: int) -> dict[str, int]:
+    """`classes_at(toks, g.before, end)`, looking back no further than the longest phrase ending in
+    the last word."""
+    if not end:
+        return {}
+    out: dict[str, int] = {}
+    for n in range(1, min(g.before_longest.get(toks[end - 1], 0), end) + 1):
+        for cls in g.before.get(tuple(toks[end - n : end]), ()):
+            out[cls] = n
+    return out
+
+
+# The tokens before a number (None: not cut yet), its last few (enough for every phrase ending
+# there, and for "số" the phrase before it), and the classes of the phrases ending there.
+_Before = tuple[list[str] | None, list[str], dict[str, int]]
+
+
+# Marks that are a token of their own to the regex module and to str methods alike.
+_MARKS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~«»“”‘’–—…")
+_ODD_SPACES = "\x1c\x1d\x1e\x1f"  # str spaces that the regex module does not take for spaces
+
+
+def _plain_words(low: str, base: int, end: int, n: int) -> list[str] | None:
+    """`preceding_tokens(...)[-n:]` for a window `low[base:end]` (lower case, no `_ODD_SPACES`)
+    whose last `n` tokens are words between spaces, with another token before them; None if it is
+    not so simple."""
+    window = low[base:end]
+    parts = window.rsplit(None, n)
+    if len(parts) != n + 1:
+        return None  # the window's first token (which may be cut) could be among them
+    near = parts[1:]
+    for w in near:
+        if not w.isalnum():  # str letters and digits are letters and digits to the regex module too
+            return None
+    return near
+
+
+def _last_plain(text: str, low: str, pos: int) -> str:
+    """`last_token(text, pos)` where it is plain to see ("… word 123", "…, 123", "(123"); else ""."""
+    prev = text[pos - 1 : pos]
+    if prev == " ":
+        q = low.rfind(" ", pos - 40 if pos > 40 else 0, pos - 1)
+        if q >= 0:
+            last = low[q + 1 : pos - 1]  # between two spaces: the window's own lower case
+            if last.isalnum():
+                return last
+            if last[-1:] in _MARKS:  # "viên, 123": the mark is a token of its own
+                return last[-1]
+        return ""
+    return prev if prev in _MARKS else ""
+
+
+def _words_before(g: Grammar, text: str, pos: int, low: str | None, plain: str | None = None) -> _Before:
+    """What the words before a number say (`_Before`). Most numbers follow a word that ends no
+    phrase, or only one-word phrases, or a few plain words: then the whole window is not cut.
+    `low`: the text in lower case, if that keeps every character's place and has no `_ODD_SPACES`
+    (else None); `plain`: `_last_plain(text, low, pos)` if known."""
+    last: str | None = plain if plain is not None else "" if low is None else _last_plain(text, low, pos)
+    if not last:
+        last = last_token(text, pos)
+        if last is None:
+            return None, [], {}
+    if last and last not in g.before_last:
+        return None, [last], {}
+    one = g.before_one.get(last) if last else None
+    if one is not None:
+        return None, [last], dict(one)
+    if last and low is not None:
+        # "… Nghị quyết số 12": the last few words, as many as the longest phrase ending in the
+        # last one; for "số", the word before it says how many
+        base = max(0, pos - 40)
+        n = g.before_longest.get(last, 0)
+        two = None
+        if last == "số":
+            two = _plain_words(low, base, pos, 2)
+            n = 1 + g.before_longest.get(two[0], 0) if two else _LONGEST_PHRASE + 1
+        near = two[-n:] if two and n <= 2 else _plain_words(low, base, pos, n)
+        if near is not None and near[-1] == last:
+            return None, near, _classes_at(g, near, n)
+    toks = preceding_tokens(text, pos)
+    return toks, toks, _classes_at(g, toks, len(toks))
 
 
 def _is_year(text: str, a: _Amount) -> bool:
@@ -551,7 +773,27 @@ def _is_year(text: str, a: _Amount) -> bool:
 def _tail(g: Grammar, text: str, a: _Amount) -> None:
     """Read what follows a number: scale words (and compounds), percent, currency, per-unit."""
     pos = a.num_end
-    m = g.scale.match(text, pos, min(len(text), pos + _WINDOW))
+    could_scale = could_percent = True
+    if not a.scaled:
+        nxt = text[pos : pos + 2]
+        first = nxt[1:] if nxt[:1] == " " else nxt[:1]
+        # most numbers: a quick look, then one regex for all the words, says nothing follows
+        if not first or first in g.tail_none:
+            a.end = pos
+            return
+        any_word = g.tail_any.match(text, pos, min(len(text), pos + _WINDOW))
+        if not any_word:
+            a.end = pos
+            return
+        # the branches are tried in order: one that matched says the ones before it cannot; the
+        # percent branch is `percent` itself
+        could_scale = any_word.group("s") is not None
+        if not could_scale and any_word.group("p") is not None:
+            a.percent = True
+            a.end = any_word.end()
+            return
+        could_percent = could_scale
+    m = g.scale.match(text, pos, min(len(text), pos + _WINDOW)) if could_scale else None
     if m:
         scale = g.scale_values.get(" ".join(m.group("w").lower().split()), Decimal(1))
         a.value *= scale
@@ -559,6 +801,9 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
         pos = m.end()
         last = scale
         for _ in range(3):  # "3 tỷ 640 triệu", "1 triệu 200 nghìn"
+            two = text[pos : pos + 2]
+            if not two[:1].isspace() or not two[1:] or two[1:].isalpha() or two[1:] in _MARKS:
+                break  # `compound` needs spaces, then a digit
             c = g.compound.match(text, pos, min(len(text), pos + _WINDOW))
             if not c:
                 break
@@ -570,27 +815,36 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
             last = small
             pos = c.end()
     end_limit = min(len(text), pos + _WINDOW)
-    if not a.scaled and g.percent.match(text, pos, end_limit):
-        a.percent = True
-        a.end = g.percent.match(text, pos, end_limit).end()
-        return
+    if not a.scaled and could_percent:
+        p = g.percent.match(text, pos, end_limit)
+        if p:
+            a.percent = True
+            a.end = p.end()
+            return
     c = g.currency.match(text, pos, end_limit)
     if c and (a.scaled or abs(a.value) >= g.currency_min):
         a.currency = True
         pos = c.end()
     if a.currency or a.scaled:
-        s = g.per_unit_slash.match(text, pos, min(len(text), pos + _WINDOW))
+        two = text[pos : pos + 2]
+        s = g.per_unit_slash.match(text, pos, min(len(text), pos + _WINDOW)) if "/" in two else None
         if s and not text[s.end() : s.end() + 1].isdigit():
             a.per_unit = a.currency = True
             pos = s.end()
-        elif a.currency and g.per_unit_after.match(text, pos, min(len(text), pos + _WINDOW)):
+        elif (
+            a.currency
+            and two[:1].isspace()
+            and not (two[:1] == " " and two[1:] in g.unit_after_none)
+            and g.per_unit_after.match(text, pos, min(len(text), pos + _WINDOW))
+        ):
             a.per_unit = True
     a.end = pos
 
 
-def _context_skip(g: Grammar, toks: list[str], at_end: dict[str, int]) -> str | None:
-    """Why the words before a number make it no quantity ("date", "document", "code"), or None."""
-    if "document" in at_end or (toks and toks[-1] == "số" and "document" in classes_at(toks, g.before, len(toks) - 1)):
+def _context_skip(g: Grammar, near: list[str], at_end: dict[str, int]) -> str | None:
+    """Why the words before a number make it no quantity ("date", "document", "code"), or None.
+    `near`: its last tokens (`_Before`)."""
+    if "document" in at_end or (near and near[-1] == "số" and "document" in _classes_at(g, near, len(near) - 1)):
         return "document"
     if "ordinal" in at_end:
         return "code"
@@ -630,21 +884,40 @@ def _skip_range_date(text: str, left: _Amount, right: _Amount) -> bool:
     return False
 
 
-def _qualifier_before(g: Grammar, text: str, a: _Amount) -> tuple[str, int, list[str]]:
-    """The qualifier written just before a number, where it starts, and the tokens before that."""
+def _qualifier_before(g: Grammar, text: str, a: _Amount) -> tuple[str, int, int]:
+    """The qualifier written just before a number, where it starts, and its length in tokens."""
     n = a.at_end.get("qualifier", 0)
     if not n:
-        return "exact", a.start, a.toks
-    return g.qualifiers[tuple(a.toks[-n:])], phrase_start(text, a.start, n), a.toks[:-n]
+        return "exact", a.start, 0
+    key = tuple(a.near[-n:])
+    return g.qualifiers[key], phrase_start(text, a.start, n), n
 
 
-def _per_unit_before(g: Grammar, toks: list[str]) -> bool:
-    """"mỗi suất (trị giá) 500.000 đồng": a per-unit word a few words before, in the same clause."""
-    return class_within(toks, g.before, "per_unit", g.per_unit_window + 1, g.last_words["per_unit"])
+def _before(text: str, a: _Amount, n: int) -> list[str]:
+    """The tokens before a number and the `n` tokens of its qualifier or opener."""
+    toks = _toks(text, a)
+    return toks[:-n] if n else toks
 
 
-def _money_cue_before(g: Grammar, toks: list[str]) -> bool:
-    return class_within(toks, g.before, "money_cue", g.money_cue_window, g.last_words["money_cue"])
+def _per_unit_before(g: Grammar, text: str, low: str | None, a: _Amount, n: int) -> bool:
+    """"mỗi suất (trị giá) 500.000 đồng": a per-unit word a few words before, in the same clause.
+    `n`: the tokens of the qualifier or opener just before the number."""
+    return _class_before(g, text, low, a, n, "per_unit", g.per_unit_window + 1)
+
+
+def _money_cue_before(g: Grammar, text: str, low: str | None, a: _Amount, n: int) -> bool:
+    return _class_before(g, text, low, a, n, "money_cue", g.money_cue_window)
+
+
+def _class_before(g: Grammar, text: str, low: str | None, a: _Amount, n: int, cls: str, last: int) -> bool:
+    """`class_within` the tokens before a number but its last `n`, cut only if one of the words
+    such phrases end with is written in the window at all (lower case, every character in place)."""
+    last_words = g.last_words[cls]
+    if low is not None and a.toks is None:
+        window = low[max(0, a.start - 40) : a.start]
+        if not any(w in window for w in last_words):
+            return False
+    return class_within(_before(text, a, n), g.before, cls, last, last_words)
 
 
 def _word_number(g: Grammar, words: list[str]) -> tuple[Decimal, int] | None:
@@ -707,31 +980,47 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _word_runs(g: Grammar, text: str) -> Iterator[Any]:
+def _word_runs(
+    g: Grammar, text: str, alone: frozenset[str] | None = None, low: str | None = None
+) -> Iterator[Any]:
     """What `g.word_run.finditer(text)` finds, trying the regex only where a number word stands as a
     whole word: found in the lower-cased text by a plain alternation of the words, with no lookaround
-    (the standard `re` module skips ahead on it), the regex at every character costs ten times more."""
-    low = text.lower()
+    (the standard `re` module skips ahead on it), the regex at every character costs ten times more.
+
+    With `alone` (the words that are a number by themselves), a run that would be a single other
+    word is left out: no number word follows it ("năm 2021", "một số", "đầu tư").
+    `low`: `text.lower()`, if known."""
+    if low is None:
+        low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         yield from g.word_run.finditer(text)
         return
     n = len(text)
     pos = 0
-    # a word inside a longer one may be found first, but it never reaches past that word's end,
-    # so the next word's start is still found
-    for c in g.word_run_first_re.finditer(low):
+    # a word found inside a longer one never reaches past that word's end, so the next word's
+    # start is still found
+    first_re, first_letters = g.word_run_first_re, g.word_run_first_letters
+    for c in first_re.finditer(low):
         i, j = c.span()
-        if i < pos or (i > 0 and _is_word_char(text[i - 1])) or (j < n and _is_word_char(text[j])):
+        if i < pos or (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):  # `_is_word_char`
             continue
+        if alone is not None and low[i:j] not in alone:
+            k = j
+            while k < n and low[k].isspace():  # str spaces hold the regex's, so this looks far enough
+                k += 1
+            if k == j or low[k : k + 1] not in first_letters or not first_re.match(low, k):
+                continue
         m = g.word_run.match(text, i)
         if m:
             pos = m.end()
             yield m
 
 
-def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
+def _word_amounts(g: Grammar, text: str, lowered: str, low: str | None, every_run: bool = False) -> list[_Amount]:
+    """Amounts written in words; `lowered`: `text.lower()`, `low`: as `_words_before` wants it.
+    `every_run`: read single words that are no number alone too (they give nothing)."""
     out: list[_Amount] = []
-    for m in _word_runs(g, text):
+    for m in _word_runs(g, text, None if every_run else g.standalone, lowered):
         pieces = list(_NON_SPACE.finditer(m.group(0)))
         words = [p.group(0).lower() for p in pieces]
         offset = 0
@@ -750,16 +1039,16 @@ def _word_amounts(g: Grammar, text: str) -> list[_Amount]:
                 continue
             if used == 1 and g.not_before.match(text, num_end, min(len(text), num_end + 20)):
                 continue
-            toks = preceding_tokens(text, start)
-            at_end = classes_at(toks, g.before)
+            before = _words_before(g, text, start, low)
+            near, at_end = before[1], before[2]
             # A capitalised number word after a capitalised word is part of a name ("Nguyễn Xuân Mười").
-            if first.group(0)[:1].isupper() and toks and toks[-1][:1].isalpha():
+            if first.group(0)[:1].isupper() and near and near[-1][:1].isalpha():
                 prev = _LAST_WORD.search(text, max(0, start - 30), start)
                 if prev and prev.group(1).isupper():
                     continue
-            if "vague" in at_end or _context_skip(g, toks, at_end):
+            if "vague" in at_end or _context_skip(g, near, at_end):
                 continue
-            a = _Amount(start=start, end=num_end, num_end=num_end, value=value, words=True, toks=toks, at_end=at_end)
+            a = _Amount(start, num_end, value, before, words=True)
             a.scaled = any(w in g.scale_values for w in span_words)
             _tail(g, text, a)
             out.append(a)
@@ -773,24 +1062,100 @@ _LAST_WORD = regex.compile(r"(\S)\S*\s+$")
 _NOUN_AFTER = regex.compile(r"\s+\p{Ll}")
 
 
-def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
-    phone_spans = [m.span() for m in g.phone.finditer(text) if sum(ch.isdigit() for ch in m.group(0)) >= 9]
+# Telephone numbers hold only digits, spaces and "+().-", start with "+", "(" or "0" and are at most
+# `_PHONE_LONGEST` characters long (see `Grammar.phone`).
+_PHONE_LONGEST = 31
+# Characters no telephone number holds (no digit, no space in any Unicode version): the scan for
+# telephone numbers starts afresh after each of them.
+_NOT_PHONE = frozenset(
+    "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "0123456789+().-")
+    + "".join(chr(c) for c in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)))
+)
+
+
+class _Phones:
+    """Whether a numeral starts inside a telephone number of nine digits or more, as
+    `g.phone.finditer(text)` finds them, scanning only the few characters before it where that is
+    enough (nearly always): the whole text only when 31 characters before it could all be part of one."""
+
+    def __init__(self, g: Grammar, text: str) -> None:
+        self.g, self.text = g, text
+        self.spans: list[tuple[int, int]] | None = None
+        self.index = 0
+
+    @staticmethod
+    def _long(m: Any) -> bool:
+        return sum(ch.isdigit() for ch in m.group(0)) >= 9
+
+    def covers(self, pos: int) -> bool:
+        text = self.text
+        if self.spans is None:
+            low = max(0, pos - _PHONE_LONGEST)
+            near = text[low : pos + 1]
+            if "0" not in near and "+" not in near and "(" not in near:
+                return False  # no telephone number starts near enough to reach `pos`
+            k = pos - 1
+            while k >= low and text[k] not in _NOT_PHONE:
+                k -= 1
+            if k >= low or k < 0:
+                # nine digits do not fit between k and the next character that ends one
+                end, stop = pos, min(len(text), pos + _PHONE_LONGEST)
+                while end < stop and text[end] not in _NOT_PHONE:
+                    end += 1
+                if end - k - 1 < 9:
+                    return False
+                # the scan starts afresh at k + 1; what it finds there up to `pos` reads nothing
+                # beyond pos + _PHONE_LONGEST
+                for m in self.g.phone.finditer(text, k + 1, pos + _PHONE_LONGEST + 1):
+                    if m.start() > pos:
+                        return False
+                    if m.end() > pos:
+                        return self._long(m)
+                return False
+            self.spans = [m.span() for m in self.g.phone.finditer(text) if self._long(m)]
+        spans, i = self.spans, self.index
+        while i < len(spans) and spans[i][1] <= pos:
+            i += 1
+        self.index = i
+        return i < len(spans) and spans[i][0] <= pos
+
+
+_NOTHING_BEFORE: _Before = (None, [], {})  # never kept: a numeral skipped for its neighbours
+
+
+def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -> list[_Amount]:
+    """Amounts written in digits. `low`: as `_words_before` wants it; `folded`: the lower-cased
+    text if it finds what the regexes find ignoring case (else None)."""
+    # The loop runs once per numeral of the text: the usual case ("… word 123 word") is written out
+    # here, the rest is in the functions it calls.
+    phones: _Phones | None = None
     out: list[_Amount] = []
-    pi = 0
     skipped_end, skipped_kind = -10, ""
+    before_last, before_one, tail_none = g.before_last, g.before_one, g.tail_none
     for m in g.atom.finditer(text):
         start, end = m.span()
-        while pi < len(phone_spans) and phone_spans[pi][1] <= start:
-            pi += 1
-        if pi < len(phone_spans) and phone_spans[pi][0] <= start:
-            continue
-        kind = _skip_glued(text, start, end)
-        toks: list[str] = []
-        at_end: dict[str, int] = {}
+        prev = text[start - 1] if start else ""
+        # no telephone number can reach a numeral after a letter and a space unless it starts it
+        after_letter = prev in _NOT_PHONE or (prev == " " and text[start - 2] in _NOT_PHONE)
+        if text[start] == "0" or start < 2 or not after_letter:
+            if phones is None:
+                phones = _Phones(g, text)
+            if phones.covers(start):
+                continue
+        nxt = text[end : end + 2]
+        # " 2021 ": nothing glued to it (see `_skip_glued`)
+        kind = None if prev == " " and nxt[:1] == " " and nxt != " /" else _skip_glued(text, start, end)
+        before: _Before = _NOTHING_BEFORE
         if kind is None:
-            toks = preceding_tokens(text, start)
-            at_end = classes_at(toks, g.before)
-            kind = _context_skip(g, toks, at_end)
+            last = "" if low is None else _last_plain(text, low, start)  # as `_words_before`
+            if last and last not in before_last:
+                before = (None, [last], {})  # a word that ends no phrase
+            else:
+                if last in before_one:  # one-word phrases ("năm", "ngày", "gần")
+                    before = (None, [last], dict(before_one[last]))
+                else:
+                    before = _words_before(g, text, start, low, last)
+                kind = _context_skip(g, before[1], before[2])
         if kind is None and 0 <= start - skipped_end <= 6:
             # glued to a date or code just skipped ("20-7", "11-2019"), or the next number of a
             # list of documents ("Chỉ thị 03, 05")
@@ -800,20 +1165,49 @@ def _digit_amounts(g: Grammar, text: str) -> list[_Amount]:
         if kind is not None:
             skipped_end, skipped_kind = end, kind
             continue
-        if "phone" in at_end or "vague" in at_end:
+        at_end = before[2]
+        if at_end and ("phone" in at_end or "vague" in at_end):
             continue
-        value = _read_numeral(_SPACES.sub("", m.group(0)) if m.group("spaced") else m.group(0))
+        raw = m.group()
+        if raw.isdecimal():
+            value = Decimal(raw) * 1  # as `_read_numeral`
+        elif m.group("spaced"):
+            value = _read_numeral(_SPACES.sub("", raw))
+        else:
+            value = _read_marked(raw)  # the atom is digits with marks between them
         if value is None:
             continue
-        a = _Amount(start=start, end=end, num_end=end, value=value, toks=toks, at_end=at_end)
-        _tail(g, text, a)
+        a = _Amount(start, end, value, before)
+        first = nxt[1:] if nxt[:1] == " " else nxt[:1]
+        if first and first not in tail_none:  # else nothing follows (see `_tail`)
+            if folded is not None:
+                # nor does it unless the next two letters start a scale, percent or currency word
+                k = end + 1 if nxt[:1] == " " else end
+                pair = folded[k : k + 2]
+                if not (
+                    pair[:1].isspace()
+                    or pair in g.tail_pairs
+                    or pair[:1] in g.tail_lead
+                    or (pair[:1] in g.tail_one and not _is_word_char(pair[1:] or " "))
+                ):
+                    out.append(a)
+                    continue
+            _tail(g, text, a)
         out.append(a)
     return out
 
 
 def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     g = grammar()
-    amounts = sorted(_digit_amounts(g, text) + _word_amounts(g, text), key=lambda a: (a.start, -a.end))
+    lowered = text.lower()
+    # every character keeps its place, and str spaces are the regex's
+    in_place = lowered if len(lowered) == len(text) and not any(c in text for c in _ODD_SPACES) else None
+    # without "ſ", lower case finds every word the regexes find ignoring case (tests check the letters)
+    folded = in_place is not None and "ſ" not in text
+    amounts = _digit_amounts(g, text, in_place, lowered if folded else None)  # in order, one per start
+    in_words = _word_amounts(g, text, lowered, in_place)
+    if in_words:
+        amounts = sorted(amounts + in_words, key=lambda a: (a.start, -a.end))
     kept: list[_Amount] = []
     for a in amounts:  # drop an amount inside an earlier one (the second part of a compound)
         if not kept or a.start >= kept[-1].end:
@@ -831,13 +1225,23 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
             and g.range_connector.fullmatch(text, a.end, nxt.start) is not None
         )
         # Years: plain 1900-2100 without a unit, unless a lower-case word (a counted noun) follows.
-        plain_year = skip_contexts and not a.words and _is_year(text, a) and not (a.scaled or a.currency or a.percent)
+        plain_year = (
+            skip_contexts
+            and a.num_end - a.start == 4  # as `_is_year`, which reads the digits
+            and not a.words
+            and _is_year(text, a)
+            and not (a.scaled or a.currency or a.percent)
+        )
         if plain_year and (joined or not _NOUN_AFTER.match(text, a.num_end, a.num_end + 3)):
             i += 2 if joined and nxt is not None and _is_year(text, nxt) else 1
             continue
         # a range's lower bound may repeat the unit ("từ 500.000 đồng đến 2 triệu đồng"), not add one
-        same_units = nxt is not None and (nxt.currency or not a.currency) and (nxt.percent or not a.percent)
-        if joined and nxt is not None and same_units:
+        if (
+            joined
+            and nxt is not None
+            and (nxt.currency or not a.currency)
+            and (nxt.percent or not a.percent)
+        ):
             if _skip_range_date(text, a, nxt):
                 i += 2
                 continue
@@ -847,33 +1251,38 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
             if nxt.value > low:
                 opener = a.at_end.get("opener", 0)
                 if opener:
-                    start, before = phrase_start(text, a.start, opener), a.toks[:-opener]
+                    start, n = phrase_start(text, a.start, opener), opener
                 else:
-                    _, start, before = _qualifier_before(g, text, a)
+                    _, start, n = _qualifier_before(g, text, a)
                 unit = "VND" if nxt.currency or a.currency else ("%" if nxt.percent or a.percent else None)
-                if unit is None and nxt.scaled and _money_cue_before(g, before):
+                if unit is None and nxt.scaled and _money_cue_before(g, text, in_place, a, n):
                     unit = "VND"
-                per_unit = unit == "VND" and (nxt.per_unit or _per_unit_before(g, before))
+                per_unit = unit == "VND" and (nxt.per_unit or _per_unit_before(g, text, in_place, a, n))
                 mentions.append(
-                    NumberMention(
+                    _mention(
                         start, nxt.end, _to_float(low), _to_float(nxt.value), unit, "range", per_unit,
                         text[start : nxt.end],
                     )
                 )  # fmt: skip
                 i += 2
                 continue
-        qualifier, start, before = _qualifier_before(g, text, a)
+        if a.at_end:
+            qualifier, start, n = _qualifier_before(g, text, a)
+        else:
+            qualifier, start, n = "exact", a.start, 0
         unit: str | None = None
         if a.percent:
             unit = "%"
-        elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, before)):
+        elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, text, in_place, a, n)):
             unit = "VND"
-        after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
+        after = None
+        if not folded or g.after_probe.search(lowered, a.end, a.end + _WINDOW):
+            after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
         if after:
             qualifier = g.qualifiers.get(phrase_key(after.group("w")), qualifier)
-        per_unit = unit == "VND" and (a.per_unit or _per_unit_before(g, before))
+        per_unit = unit == "VND" and (a.per_unit or _per_unit_before(g, text, in_place, a, n))
         mentions.append(
-            NumberMention(start, a.end, _to_float(a.value), None, unit, qualifier, per_unit, text[start : a.end])
+            _mention(start, a.end, _to_float(a.value), None, unit, qualifier, per_unit, text[start : a.end])
         )
         i += 1
     return mentions

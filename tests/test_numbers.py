@@ -346,3 +346,114 @@ def test_word_runs_found_as_the_regex_finds_them(text: str) -> None:
 def test_word_runs_found_as_the_regex_finds_them_on_any_text(text: str) -> None:
     g = numbers.grammar()
     assert [m.span() for m in numbers._word_runs(g, text)] == [m.span() for m in g.word_run.finditer(text)]
+
+
+# The tokens before a number are cut by str methods where the text allows it; the result must be the
+# regex's own cut.
+def _regex_tokens(text: str, pos: int, width: int) -> list[str]:
+    base = max(0, pos - width)
+    toks = numbers._TOKEN.findall(text[base:pos].lower())[-8:]
+    cut_word = base > 0 and (text[base - 1].isalnum() or text[base - 1] == "_") and text[base : base + 1].strip()
+    return toks[1:] if len(toks) < 8 and toks and cut_word else toks
+
+
+def _regex_phrase_start(text: str, pos: int, n_tokens: int) -> int:
+    starts = [m.start() for m in numbers._TOKEN.finditer(text, max(0, pos - 40), pos)]
+    return starts[-n_tokens] if 0 < n_tokens <= len(starts) else pos
+
+
+_TOKEN_PIECES = ["năm", "Năm", "NĂM", "số", "đồng", "x" * 41, "ab", "_", "a_b", " ", "  ", "\n", "\x1c", "\u00a0",
+                 ",", ".", "(", "-", "5", "٣", "²", "İ", "Σ", "ΑΣ", "ſ", "€", "😀", "中"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_TOKEN_PIECES), max_size=30).map("".join), st.integers(0, 400), st.integers(0, 9))
+@settings(max_examples=400, deadline=None)
+def test_tokens_before_a_number_are_the_regex_cut(text: str, pos: int, n: int) -> None:
+    pos = min(pos, len(text))
+    for width in (40, 24, 16, 3):
+        want = _regex_tokens(text, pos, width)
+        assert numbers.preceding_tokens(text, pos, width) == want
+        assert numbers.last_token(text, pos, width) in ("", want[-1] if want else None)
+    assert numbers.phrase_start(text, pos, n) == _regex_phrase_start(text, pos, n)
+
+
+def test_str_methods_class_the_safe_characters_as_the_regex_does() -> None:
+    import re
+
+    import regex
+
+    word, space = regex.compile(r"[\p{L}\p{N}_]"), regex.compile(r"\s")
+    re_word, re_space = re.compile(r"\w"), re.compile(r"\s")
+    for code in range(0x2100):
+        ch = chr(code)
+        if numbers._UNSAFE.match(ch):
+            continue
+        is_word = bool(word.match(ch))
+        assert is_word == (ch.isalnum() or ch == "_") == bool(re_word.match(ch)), hex(code)
+        assert bool(space.match(ch)) == ch.isspace() == bool(re_space.match(ch)), hex(code)
+
+
+# Telephone numbers are looked for near each numeral only; the answer must be the whole scan's.
+_PHONE_PIECES = ["0", "0", "1", "9", "84", " ", ".", "-", "+", "(", ")", "\n", "\x1c", "a", ",", "ĐT ", "٣", "  "]
+
+
+@given(st.lists(st.sampled_from(_PHONE_PIECES), max_size=60).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_telephone_numbers_near_a_numeral_are_the_whole_scan(text: str) -> None:
+    g = numbers.grammar()
+    spans = [m.span() for m in g.phone.finditer(text) if sum(ch.isdigit() for ch in m.group(0)) >= 9]
+    phones = numbers._Phones(g, text)
+    for pos in range(len(text)):
+        assert phones.covers(pos) == any(a <= pos < b for a, b in spans), pos
+
+
+def test_no_telephone_number_holds_the_characters_that_end_one() -> None:
+    import regex
+
+    inside = regex.compile(r"[\d\s+().\-]")
+    assert not [ch for ch in numbers._NOT_PHONE if inside.match(ch)]
+
+
+def test_lower_case_finds_what_the_regexes_find_ignoring_case() -> None:
+    # Number words, the words after a number and the start of scale, percent and currency words
+    # are looked for in `text.lower()`: every character the regex module takes for one of their
+    # letters, ignoring case, must lower-case to it (but "ſ" and letters that lower-case to two,
+    # for which the regexes are used).
+    import regex
+
+    g = numbers.grammar()
+    words = [*numbers._first_words(g.digit_words), *g.after_firsts, *numbers._first_words(g.scale_values)]
+    words += [*g.after_tens, *g.ten_words, *g.tens_words, *g.hundred_words, *g.tens_word, *g.zero_fillers]
+    words += [*g.tail_pairs, *g.tail_one, *g.tail_lead]  # scale, percent and currency words
+    letters = {ch for w in words for ch in w.lower() if ch.isalpha()}
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    for letter in sorted(letters):
+        for ch in regex.findall("(?i)" + regex.escape(letter), every):
+            low = ch.lower()
+            assert low == letter or ch == "ſ" or len(low) != 1, (letter, ch)
+
+
+def test_lower_case_keeps_letters_and_digits() -> None:
+    # `\w` looked for in the lower-cased text stands for `_is_word_char` in the text itself
+    for code in range(0x110000):
+        ch = chr(code)
+        low = ch.lower()
+        if len(low) == 1:
+            assert numbers._is_word_char(ch) == numbers._is_word_char(low), hex(code)
+
+
+_ALONE_PIECES = [*_RUN_PIECES, "tư", "không", "một", "năm", "2021", " ", ", "]
+
+
+@given(st.lists(st.sampled_from(_ALONE_PIECES), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_single_words_that_are_no_number_alone_give_nothing(text: str) -> None:
+    g = numbers.grammar()
+    low = text.lower()
+    in_place = low if len(low) == len(text) else None
+
+    def read(every_run: bool) -> list[tuple]:
+        amounts = numbers._word_amounts(g, text, low, in_place, every_run=every_run)
+        return [(a.start, a.end, a.value, a.scaled, a.currency, a.percent, a.per_unit, a.at_end) for a in amounts]
+
+    assert read(False) == read(True)
