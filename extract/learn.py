@@ -35,6 +35,7 @@ import bisect
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import json
 import math
@@ -881,18 +882,30 @@ class Calibrator:
         if self.method == "isotonic":
             return np.asarray(self.estimator.predict(p.ravel())).reshape(p.shape)
         # the fitted logistic function, computed directly (as predict_proba does, without its checks)
+        (a, *rest), c = self.coefficients()
+        q = np.clip(p, 1e-6, 1 - 1e-6)
+        z = a * np.log(q / (1 - q)) + c
+        if rest and from_rule is not None:
+            z += rest[0] * from_rule
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def coefficients(self) -> tuple[list[float], float]:
+        """The sigmoid's weights (log-odds first, then whether a rule took the number) and intercept."""
         coef = self.__dict__.get("_coef")
         if coef is None:
             coef = self.__dict__["_coef"] = (
                 [float(c) for c in np.asarray(self.estimator.coef_).ravel()],
                 float(np.asarray(self.estimator.intercept_).ravel()[0]),
             )
-        (a, *rest), c = coef
-        q = np.clip(p, 1e-6, 1 - 1e-6)
-        z = a * np.log(q / (1 - q)) + c
-        if rest and from_rule is not None:
-            z += rest[0] * from_rule
-        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+        return coef  # type: ignore[no-any-return]
+
+
+@dataclass
+class _Sigmoid:
+    """The fitted sigmoid of a calibrator read from plain weights: its coefficients alone."""
+
+    coef_: list[float]
+    intercept_: list[float]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -1394,8 +1407,9 @@ def _apply(
 # Model files.
 
 
-def save_model(model: FactModel, path: Path | str) -> tuple[Path, Path]:
-    """Write the model (joblib) and its metadata (JSON beside it, same name)."""
+def save_model(model: FactModel, path: Path | str) -> tuple[Path, ...]:
+    """Write the model (joblib), its metadata (JSON beside it, same name) and its plain weights (see
+    `save_weights`)."""
     import joblib
 
     path = Path(path)
@@ -1415,16 +1429,97 @@ def save_model(model: FactModel, path: Path | str) -> tuple[Path, Path]:
     os.replace(tmp, path)
     meta_path = path.with_suffix(".json")
     meta_path.write_text(json.dumps(model.meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return path, meta_path
+    weights = save_weights(model, path)
+    return (path, meta_path) if weights is None else (path, meta_path, weights)
+
+
+WEIGHTS_SUFFIX = ".weights.npz"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+
+
+def save_weights(model: FactModel, path: Path | str) -> Path | None:
+    """Beside the model file `path`, what applying the model needs as plain arrays (the weight table of
+    `FactModel._weights`, the calibrator's coefficients, the threshold), with a digest of the model file:
+    `load_model` reads them without importing scikit-learn, and only while the model file is the one they
+    were written from. An isotonic calibrator needs scikit-learn: no plain weights then."""
+    path = Path(path)
+    weights = path.with_name(path.stem + WEIGHTS_SUFFIX)
+    calibrator = model.calibrator
+    if calibrator.method not in ("identity", "sigmoid", "sigmoid-rule"):
+        weights.unlink(missing_ok=True)
+        return None
+    rows, table, intercept = model._weights()
+    plain = calibrator.estimator is not None and calibrator.method != "identity"
+    header = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "model_file": _digest(path),
+        "types": model.types,
+        "features": sorted(rows, key=rows.__getitem__),
+        "intercept": intercept,
+        "calibration": calibrator.method,
+        "calibrator": list(calibrator.coefficients()) if plain else None,
+        "threshold": model.threshold,
+        "meta": model.meta,
+    }
+    tmp = weights.with_name(f".tmp-{weights.name}")
+    with tmp.open("wb") as out:
+        np.savez_compressed(out, header=np.array(json.dumps(header, ensure_ascii=False)), table=table)
+    os.replace(tmp, weights)
+    return weights
+
+
+def _load_weights(path: Path) -> FactModel | None:
+    """The model from its plain weights beside `path`, or None (none there, written from another model
+    file, or unreadable: the model file itself is read then)."""
+    weights = path.with_name(path.stem + WEIGHTS_SUFFIX)
+    if not weights.is_file():
+        return None
+    try:
+        with np.load(weights, allow_pickle=False) as arrays:
+            header = json.loads(str(arrays["header"]))
+            table = np.asarray(arrays["table"], dtype=float)
+        if header.get("format") != MODEL_FORMAT or header.get("version") != MODEL_VERSION:
+            return None
+        if header.get("model_file") != _digest(path):
+            return None
+        rows = {str(name): i for i, name in enumerate(header["features"])}
+        types = [str(t) for t in header["types"]]
+        if table.shape != (len(rows), len(types)):
+            return None
+        coefficients = header.get("calibrator")
+        estimator = None if coefficients is None else _Sigmoid(list(coefficients[0]), [coefficients[1]])
+        model = FactModel(
+            pipeline=None,
+            types=types,
+            calibrator=Calibrator(str(header["calibration"]), estimator),
+            threshold=float(header["threshold"]),
+            meta=dict(header.get("meta") or {}),
+        )
+        model.__dict__["_table"] = (rows, table, float(header["intercept"]))
+        model.scores([Candidate(NumberMention(0, 1, 1.0, None, None, "exact", False, "1"), 0, None, {"bias": 1.0})])
+    except Exception:
+        return None
+    return model
 
 
 def load_model(path: Path | str) -> FactModel:
-    """Read a model file; ModelError names the file and the problem (missing, unreadable, other version)."""
-    import joblib
+    """Read a model file; ModelError names the file and the problem (missing, unreadable, other version).
 
+    Its plain weights (see `save_weights`), when they were written from this very file, are read instead
+    of the file: applying the model then needs neither scikit-learn nor joblib, and the model has no
+    `pipeline` (`raw_pipeline` needs the file read with `joblib`)."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file {path} not found (train one with `vnfacts train`, or set {MODEL_ENV}=off)")
+    plain = _load_weights(path)
+    if plain is not None:
+        return plain
+    import joblib
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # sklearn's version warning: the version is checked below

@@ -463,6 +463,59 @@ def test_shipped_model_loads_with_metadata() -> None:
     assert meta["cv"]["all"]["rules_and_model"]["recall"] >= meta["cv"]["all"]["rules"]["recall"]
 
 
+def _joblib_model(path: Path) -> learn.FactModel:
+    """The model read from its joblib file, its plain weights left aside."""
+    payload = joblib.load(path)
+    return learn.FactModel(
+        payload["pipeline"], list(payload["types"]), learn.Calibrator(payload["calibration"], payload["calibrator"]),
+        float(payload["threshold"]), dict(payload["meta"]),
+    )  # fmt: skip
+
+
+def test_shipped_model_is_read_from_its_plain_weights_the_same() -> None:
+    plain = learn.load_model(learn.DEFAULT_MODEL)
+    assert plain.pipeline is None  # read without scikit-learn
+    full = _joblib_model(learn.DEFAULT_MODEL)
+    assert (plain.types, plain.threshold, plain.meta) == (full.types, full.threshold, full.meta)
+    assert plain.calibrator.method == full.calibrator.method
+    assert plain.calibrator.coefficients() == full.calibrator.coefficients()
+    (rows, table, intercept), (rows2, table2, intercept2) = plain._weights(), full._weights()
+    assert list(rows) == list(rows2) and table.tobytes() == table2.tobytes() and intercept == intercept2
+    cands = candidates_of("Dịp Tết, công đoàn trao 500 suất quà, tổng trị giá trên 1,6 tỷ đồng cho 300 công nhân.")
+    assert plain.scores(cands).tobytes() == full.scores(cands).tobytes()
+    assert np.allclose(full.raw([c.features for c in cands]), full.raw_pipeline([c.features for c in cands]))
+
+
+@pytest.mark.parametrize("change", ["another model file", "no weights", "broken weights"])
+def test_plain_weights_only_for_the_file_they_were_written_from(tmp_path: Path, change: str) -> None:
+    path = tmp_path / "m.joblib"
+    shutil.copy(learn.DEFAULT_MODEL, path)
+    weights = learn.save_weights(learn.load_model(learn.DEFAULT_MODEL), path)
+    assert weights == tmp_path / "m.weights.npz" and learn.load_model(path).pipeline is None
+    if change == "another model file":
+        joblib.dump(_payload(threshold=0.9), path)
+    elif change == "no weights":
+        weights.unlink()
+    else:
+        weights.write_bytes(b"not weights")
+    model = learn.load_model(path)  # the model file itself is read
+    assert model.pipeline is not None
+    assert model.threshold == (
+        0.9 if change == "another model file" else learn.load_model(learn.DEFAULT_MODEL).threshold
+    )
+
+
+def test_saved_model_comes_back_from_its_plain_weights(tmp_path: Path, synthetic_model: learn.FactModel) -> None:
+    written = learn.save_model(synthetic_model, tmp_path / "s.joblib")
+    assert [p.name for p in written] == ["s.joblib", "s.json", "s.weights.npz"]
+    back = learn.load_model(tmp_path / "s.joblib")
+    assert back.pipeline is None and back.threshold == synthetic_model.threshold
+    rows = [{"bias": 1.0, "unit=count": 1.0, "relpos": 0.25}, {"bias": 1.0, "unit=VND": 1.0}]
+    mask = np.zeros((2, len(back.types)), dtype=bool)
+    assert back.raw(rows).tobytes() == synthetic_model.raw(rows).tobytes()
+    assert back.calibrator(back.raw(rows), mask).tobytes() == synthetic_model.calibrator(back.raw(rows), mask).tobytes()
+
+
 def _payload(**changes: object) -> dict:
     payload = joblib.load(learn.DEFAULT_MODEL)
     payload.update(changes)
