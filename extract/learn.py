@@ -35,6 +35,7 @@ import bisect
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import json
 import math
@@ -67,6 +68,8 @@ SHARED = ROOT.parent / "shared"
 
 _WINDOW = 6  # syllables on each side
 _REACH = 120  # characters on each side read for the window
+_SHORT = 48  # characters read first after a number, where its syllables most often are
+_SHORT_LEFT = 96  # and before it, where its 16 syllables most often are
 _TOKEN = regex.compile(r"\p{N}+(?:[.,]\p{N}+)*|[\p{L}\p{M}]+|[,;:()%/“”\"+\-]")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
 _DIGIT = regex.compile(r"\p{N}")
@@ -109,6 +112,15 @@ def _tokens(text: str) -> list[str]:
 
 def _left_tokens(text: str, lo: int, pos: int, width: int = _WINDOW) -> list[str]:
     base = max(lo, pos - _REACH)
+    if pos - base > _SHORT_LEFT:
+        # the last syllables are most often in a shorter stretch: read it first. Its first tokens may be
+        # pieces of a cut one (a cut number gives two: "," and the digits), so it holds them when it has
+        # two more (Σ lowers by what comes before it: read it all)
+        piece = text[pos - _SHORT_LEFT : pos]
+        if "Σ" not in piece:
+            toks = _tokens(piece)
+            if len(toks) >= width + 2:
+                return toks[-width:]
     toks = _tokens(text[base:pos])
     if base > lo and toks and text[base - 1 : base + 1].isalnum():
         toks = toks[1:]  # a word cut by the window's edge
@@ -117,6 +129,14 @@ def _left_tokens(text: str, lo: int, pos: int, width: int = _WINDOW) -> list[str
 
 def _right_tokens(text: str, pos: int, hi: int) -> list[str]:
     end = min(hi, pos + _REACH)
+    if end - pos > _SHORT:
+        # the first syllables are most often in a shorter stretch: read it first. Its last token may be
+        # cut, so it holds them when it has one more (Σ lowers by what follows it: read it all)
+        piece = text[pos : pos + _SHORT]
+        if "Σ" not in piece:
+            toks = _tokens(piece)
+            if len(toks) > _WINDOW:
+                return toks[:_WINDOW]
     toks = _tokens(text[pos:end])
     if end < hi and toks and text[end - 1 : end + 1].isalnum():
         toks = toks[:-1]
@@ -156,28 +176,35 @@ def _cues() -> dict[str, tuple[tuple[str, str], ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in out.items() if len(k.split()) <= _LONGEST}
 
 
-@functools.lru_cache(maxsize=1)
-def _cue_ends() -> frozenset[str]:
-    """The last syllable of every cue phrase: only there can a phrase end."""
-    return frozenset(k.rsplit(" ", 1)[-1] for k in _cues())
-
-
 def _cues_before(toks: Sequence[str]) -> list[tuple[int, str, tuple[tuple[str, str], ...]]]:
     """The cue phrases that end in `toks` (the syllables before a number), nearest first: (how many
     syllables after the phrase, the phrase, what it says). Longest phrase first at each end."""
-    cues, ends = _cues(), _cue_ends()
+    cues, sizes = _cues(), _cue_sizes()
     out = []
     n = len(toks)
     for end in range(n, 0, -1):
-        if toks[end - 1] not in ends:
+        lengths = sizes.get(toks[end - 1])
+        if lengths is None:
             continue
-        for size in range(min(_LONGEST, end), 0, -1):
+        for size in lengths:  # the lengths of the phrases that end in this syllable, longest first
+            if size > end:
+                continue
             phrase = " ".join(toks[end - size : end])
             said = cues.get(phrase)
             if said:
                 out.append((n - end, phrase, said))
                 break
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _cue_sizes() -> dict[str, tuple[int, ...]]:
+    """The last syllable of every cue phrase, with the lengths of the phrases ending in it, longest first."""
+    sizes: dict[str, set[int]] = defaultdict(set)
+    for k in _cues():
+        words = k.split(" ")
+        sizes[words[-1]].add(len(words))
+    return {w: tuple(sorted(s, reverse=True)) for w, s in sizes.items()}
 
 
 _MARGIN = 60  # characters read around a number: find_numbers looks 40 back for qualifiers and dates
@@ -258,7 +285,12 @@ def _sentences_or_lines(text: str, sentences: Sequence[Sentence]) -> list[Senten
 
 
 def candidates(
-    text: str, sentences: Sequence[Sentence], facts: Sequence[Fact], *, scored_only: bool = False
+    text: str,
+    sentences: Sequence[Sentence],
+    facts: Sequence[Fact],
+    *,
+    scored_only: bool = False,
+    mentions: Sequence[NumberMention] | None = None,
 ) -> list[Candidate]:
     """The numbers of `text` that could be facts, with their features; `facts` are the rule facts.
 
@@ -269,7 +301,11 @@ def candidates(
 
     With `scored_only`, only the numbers `apply` needs: those a rule took and those it could add (an
     amount of money, or a count of something the patterns name). A candidate's features never depend
-    on the other candidates, so leaving some out changes nothing for the rest."""
+    on the other candidates, so leaving some out changes nothing for the rest.
+
+    `mentions` are the numbers of the whole `text` as numbers.find_numbers(text) gives them, when the
+    caller has them: a stretch whose edges cannot change how its numbers read takes its numbers from
+    them instead of reading it again. The candidates are the same with or without them."""
     from extract import numbers
 
     if not isinstance(text, str) or not text.strip():
@@ -284,48 +320,194 @@ def candidates(
         k = _sentence_of(starts, sents, f.start)
         if k >= 0 and not f.pattern.startswith("model"):
             spans.append((max(sents[k].start, f.start - _MARGIN), min(sents[k].end, f.end + _MARGIN), k))
+    # a numeral's stretch inside one already there (same sentence) changes nothing: it is not looked at
+    # (when sentences do not overlap, the stretches of one sentence are merged apart from the others')
+    disjoint = all(s.end <= t.start for s, t in itertools.pairwise(sents))
+    ruled: dict[int, tuple[list[int], list[int]]] = {}  # sentence -> rule stretches' starts, furthest end so far
+    for a, b, k in sorted(spans):
+        at, reach = ruled.setdefault(k, ([], []))
+        at.append(a)
+        reach.append(max(b, reach[-1]) if reach else b)
+    numeral_end: dict[int, int] = {}  # sentence -> end of its numerals' stretches so far
     for m in _NUMERAL.finditer(text):
         k = _sentence_of(starts, sents, m.start())
-        if k >= 0 and _counts_something(r, grammar, text, m.end(), sents[k].end):
-            spans.append((max(sents[k].start, m.start() - _MARGIN), min(sents[k].end, m.end() + _MARGIN), k))
+        if k < 0:
+            continue
+        a, b = max(sents[k].start, m.start() - _MARGIN), min(sents[k].end, m.end() + _MARGIN)
+        if disjoint:
+            if numeral_end.get(k, -1) >= b:
+                continue
+            at, reach = ruled.get(k, ([], []))
+            i = bisect.bisect_right(at, a)
+            if i and reach[i - 1] >= b:
+                continue
+        if _counts_something(r, grammar, text, m.end(), sents[k].end):
+            spans.append((a, b, k))
+            numeral_end[k] = max(numeral_end.get(k, -1), b)
     merged: list[list[int]] = []
     for a, b, k in sorted(spans):
         if merged and k == merged[-1][2] and a <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b, k])
-    mentions: list[NumberMention] = []
+    whole = _WholeText(text, mentions, grammar) if mentions and merged else None
+    found: list[NumberMention] = []
     where: list[int] = []
     for a, b, k in merged:
         lo, hi = sents[k].start, sents[k].end
+        if whole is not None and whole.reads_alone(a, b):
+            for m in whole.within(a, b):
+                # the same numbers the stretch gives, and the same left out at its edges
+                if (m.start - a < _EDGE and a > lo) or (m.end > b - _EDGE and b < hi):
+                    continue
+                found.append(m)
+                where.append(k)
+            continue
         for m in numbers.find_numbers(text[a:b]):
             # a number cut by the stretch's edge is read whole in the stretch around it, or not at all
             if (m.start < _EDGE and a > lo) or (m.end > b - a - _EDGE and b < hi):
                 continue
-            mentions.append(type(m)(**{**vars(m), "start": m.start + a, "end": m.end + a}))
+            found.append(type(m)(**{**vars(m), "start": m.start + a, "end": m.end + a}))
             where.append(k)
-    if not mentions:
+    if not found:
         return []
-    rule_of = _rule_of(mentions, facts)
+    rule_of = _rule_of(found, facts)
     rule_values: dict[tuple[float, float | None], set[str]] = defaultdict(set)
     for f in facts:
         if not f.pattern.startswith("model"):
             rule_values[(f.value, f.value_max)].add(f.type)
     out = []
-    for i, (m, k) in enumerate(zip(mentions, where, strict=True)):
+    for i, (m, k) in enumerate(zip(found, where, strict=True)):
         rule = rule_of.get(i)
-        if scored_only and rule is None and not _addable(r, text, m, sents[k].end):
-            continue
-        out.append(_features(r, text, m, k, sents, rule, rule_values))
+        counted = None
+        if scored_only and rule is None:
+            # the model may add money, or a count of something named (the noun is read once here)
+            if m.unit is not None:
+                if m.unit != "VND":
+                    continue
+            else:
+                counted = _noun_after(r, text, m.end, min(sents[k].end, m.end + 80))
+                if counted[0] is None and not counted[3]:
+                    continue
+        out.append(_features(r, text, m, k, sents, rule, rule_values, counted))
     return out
 
 
-def _addable(r: Any, text: str, m: NumberMention, limit: int) -> bool:
-    """Whether the model may add this number as a fact: money, or a count of something named."""
-    if m.unit is not None:
-        return m.unit == "VND"
-    cls, _, _, measured = _noun_after(r, text, m.end, min(limit, m.end + 80))
-    return cls is not None or measured
+# When a stretch reads as the whole text does. numbers reads at most 40 characters (and the one before
+# them) before where a number starts, and nothing across a full stop, question or exclamation mark
+# followed by a space: no word it looks for holds one (checked on its word lists), and none of its
+# suffixes, ranges, telephone numbers or runs of number words runs across one. So the numbers of a
+# stretch read alone as in the whole text when nothing of a number crosses its edges and each edge is
+# either the end of the text, sealed by such a mark, or (at the start) 41 characters from any digit or
+# number word.
+_BACK = 41
+_AHEAD = 60
+_LAST_DIGIT = regex.compile(r"(?r)\p{N}")
+_SEALS = ".!?"
+_SEALED = regex.compile(r"[.!?](?=\s)")
+_SPACES_BACK = 8  # spaces looked through back to a sealing mark (normalised text has one or two)
+
+
+@functools.lru_cache(maxsize=1)
+def _seals_hold() -> bool:
+    """Whether no word numbers looks for holds a sealing mark, and no phrase it looks up before a number
+    holds a punctuation mark (the mark is then a wall for both)."""
+    from extract import numbers, patterns
+
+    g = numbers.grammar()
+    if getattr(g, "word_run", None) is None:
+        return False
+    phrases = [*getattr(g, "before", {}), *getattr(g, "qualifiers", {})]
+    if any(not t[:1].isalnum() for phrase in phrases for t in phrase):
+        return False
+
+    def strings(node: Any) -> Iterator[str]:
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                if key != "examples":
+                    yield str(key)
+                    yield from strings(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                yield from strings(value)
+
+    return not any(mark in s for s in strings(patterns.load(numbers.PATTERN_FILE)) for mark in _SEALS)
+
+
+class _WholeText:
+    """The numbers of the whole text, and whether a stretch of it reads the same alone."""
+
+    def __init__(self, text: str, mentions: Sequence[NumberMention], grammar: Any) -> None:
+        self.text = text
+        self.mentions = sorted(mentions, key=lambda m: m.start)
+        self.starts = [m.start for m in self.mentions]
+        self.reach: list[int] = []  # the furthest end of the mentions up to each one
+        furthest = -1
+        for m in self.mentions:
+            furthest = max(furthest, m.end)
+            self.reach.append(furthest)
+        self.words = getattr(grammar, "word_run", None)
+        self.usable = _seals_hold() and self.words is not None
+
+    def _crosses(self, pos: int) -> bool:
+        i = bisect.bisect_left(self.starts, pos)
+        return i > 0 and self.reach[i - 1] > pos
+
+    def within(self, a: int, b: int) -> list[NumberMention]:
+        return self.mentions[bisect.bisect_left(self.starts, a) : bisect.bisect_left(self.starts, b)]
+
+    def reads_alone(self, a: int, b: int) -> bool:
+        text = self.text
+        if not self.usable or self._crosses(a) or self._crosses(b):
+            return False
+        piece = text[a:b]
+        if b < len(text) and not (self._sealed_after(piece, a) or self._far_after(piece, a, b)):
+            return False
+        if a > 0:
+            # the left edge: the first digit or number word (as the stretch alone sees it)
+            first = _BACK
+            digit = _DIGIT.search(piece, 0, _BACK)
+            if digit is not None:
+                first = digit.start()
+            word = self.words.search(piece, 0, first)
+            if word is not None:
+                first = word.start()
+            if first < _BACK and not (_sealed_before(text, a) or _SEALED.search(piece, 0, first)):
+                return False
+        return True
+
+    def _sealed_after(self, piece: str, a: int) -> bool:
+        """Whether the stretch ends with a sealing mark and spaces, and a space follows the mark."""
+        kept = piece.rstrip()
+        if not kept or kept[-1] not in _SEALS:
+            return False
+        after = a + len(kept)
+        return after >= len(self.text) or self.text[after].isspace()
+
+    def _far_after(self, piece: str, a: int, b: int) -> bool:
+        """Whether every number and digit of the stretch ends 60 characters or more before its end:
+        numbers reads up to 60 characters after a number (and one more after a suffix)."""
+        last = a
+        for m in self.within(a, b):
+            last = max(last, m.end + (0 if m.raw[-1:].isdigit() else 1))
+        digit = _LAST_DIGIT.search(piece, last - a)
+        if digit is not None:
+            last = a + digit.end()
+        for word in self.words.finditer(piece, last - a):
+            last = a + word.end() + 1
+        return last + _AHEAD <= b
+
+
+def _sealed_before(text: str, a: int) -> bool:
+    """Whether a sealing mark and spaces only come before `a`."""
+    j = a
+    while j > 0 and a - j < _SPACES_BACK and text[j - 1].isspace():
+        j -= 1
+    if j == 0 or text[j - 1] not in _SEALS:
+        return False
+    return j < a or (a < len(text) and text[a].isspace())
 
 
 def _features(
@@ -336,7 +518,9 @@ def _features(
     sents: Sequence[Sentence],
     rule: Fact | None,
     rule_values: Mapping[tuple[float, float | None], set[str]],
+    counted: tuple[str | None, str | None, int, bool] | None = None,
 ) -> Candidate:
+    """A candidate's features; `counted` is `_noun_after` at its end, when already read."""
     lo, hi = sents[k].start, sents[k].end
     f: dict[str, float] = {"bias": 1.0}
 
@@ -363,23 +547,21 @@ def _features(
     before = _left_tokens(text, lo, m.start, _LOOKBACK)
     left = before[-_WINDOW:]
     right = _right_tokens(text, m.end, hi)
-    for n, t in enumerate(reversed(left[-3:]), 1):
-        f[f"L{n}={t}"] = 1.0
-    for n, t in enumerate(right[:3], 1):
-        f[f"R{n}={t}"] = 1.0
-    for t in left:
-        f[f"Lw={t}"] = 1.0
-    for t in right:
-        f[f"Rw={t}"] = 1.0
-    for a, b in itertools.pairwise(left):
-        f[f"Lb={a}_{b}"] = 1.0
-    for a, b in itertools.pairwise(right):
-        f[f"Rb={a}_{b}"] = 1.0
+    # (in this order: the model sums the features in the order they come)
+    keys = [f"L{n}={t}" for n, t in enumerate(reversed(left[-3:]), 1)]
+    keys += [f"R{n}={t}" for n, t in enumerate(right[:3], 1)]
+    keys += ["Lw=" + t for t in left]
+    keys += ["Rw=" + t for t in right]
+    keys += [f"Lb={a}_{b}" for a, b in itertools.pairwise(left)]
+    keys += [f"Rb={a}_{b}" for a, b in itertools.pairwise(right)]
+    f.update(dict.fromkeys(keys, 1.0))
     if left and left[-1] in ("ngày", "tháng", "năm", "quý", "khóa", "lần", "số"):
         f["datelike"] = 1.0
 
     # the counted noun, as the patterns know it
-    cls, noun, noun_end, measured = _noun_after(r, text, m.end, min(hi, m.end + 80))
+    if counted is None:
+        counted = _noun_after(r, text, m.end, min(hi, m.end + 80))
+    cls, noun, noun_end, measured = counted
     f[f"noun_class={cls or 'none'}"] = 1.0
     for t in _noun_types().get(cls or "", ()):
         f[f"noun_type={t}"] = 1.0
@@ -700,18 +882,30 @@ class Calibrator:
         if self.method == "isotonic":
             return np.asarray(self.estimator.predict(p.ravel())).reshape(p.shape)
         # the fitted logistic function, computed directly (as predict_proba does, without its checks)
+        (a, *rest), c = self.coefficients()
+        q = np.clip(p, 1e-6, 1 - 1e-6)
+        z = a * np.log(q / (1 - q)) + c
+        if rest and from_rule is not None:
+            z += rest[0] * from_rule
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+    def coefficients(self) -> tuple[list[float], float]:
+        """The sigmoid's weights (log-odds first, then whether a rule took the number) and intercept."""
         coef = self.__dict__.get("_coef")
         if coef is None:
             coef = self.__dict__["_coef"] = (
                 [float(c) for c in np.asarray(self.estimator.coef_).ravel()],
                 float(np.asarray(self.estimator.intercept_).ravel()[0]),
             )
-        (a, *rest), c = coef
-        q = np.clip(p, 1e-6, 1 - 1e-6)
-        z = a * np.log(q / (1 - q)) + c
-        if rest and from_rule is not None:
-            z += rest[0] * from_rule
-        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+        return coef  # type: ignore[no-any-return]
+
+
+@dataclass
+class _Sigmoid:
+    """The fitted sigmoid of a calibrator read from plain weights: its coefficients alone."""
+
+    coef_: list[float]
+    intercept_: list[float]
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -811,22 +1005,34 @@ class FactModel:
     def raw(self, feature_rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         """Uncalibrated probability of each type (columns: `types`) for each candidate's features."""
         rows, table, intercept = self._weights()
-        idx: list[int] = []
-        vals: list[float] = []
-        bounds = [0]
-        for features in feature_rows:
-            for name, v in features.items():
-                row = rows.get(name)
-                if row is not None:
-                    idx.append(row)
-                    vals.append(v)
-            bounds.append(len(idx))
-        z = np.full((len(feature_rows), len(self.types)), intercept)
-        if idx:
-            weighted = table[idx] * np.asarray(vals)[:, None]
-            has = np.diff(bounds) > 0  # a candidate without known features keeps the intercept alone
-            z[has] += np.add.reduceat(weighted, np.asarray(bounds[:-1])[has], axis=0)
-        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+        sizes = [len(features) for features in feature_rows]
+        total = sum(sizes)
+        z = None
+        if total:
+            # every feature looked up in one pass (-1: a feature the model does not know, left out)
+            chain = itertools.chain.from_iterable
+            idx = np.fromiter(map(rows.get, chain(feature_rows), itertools.repeat(-1)), np.intp, total)
+            vals = np.fromiter(chain(features.values() for features in feature_rows), float, total)
+            bounds = list(itertools.accumulate(sizes, initial=0))
+            known = idx >= 0
+            if not known.all():
+                idx, vals = idx[known], vals[known]
+                bounds = np.concatenate(([0], np.cumsum(known)))[bounds].tolist()
+            has = [b > a for a, b in itertools.pairwise(bounds)]  # without known features: the intercept alone
+            if all(has):
+                z = np.add.reduceat(table[idx] * vals[:, None], bounds[:-1], axis=0)
+                z += intercept
+            elif len(idx):
+                z = np.full((len(feature_rows), len(self.types)), intercept)
+                starts = [a for a, h in zip(bounds, has, strict=False) if h]
+                z[has] += np.add.reduceat(table[idx] * vals[:, None], starts, axis=0)
+        if z is None:
+            z = np.full((len(feature_rows), len(self.types)), intercept)
+        # the logistic function, in place: the same operations as 1 / (1 + exp(-z))
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        return np.divide(1.0, z, out=z)
 
     def _columns(self) -> dict[str, int]:
         cols = self.__dict__.get("_cols")
@@ -1138,9 +1344,18 @@ def _confidence(p: float) -> float:
     return min(0.999, round(float(p), 3))
 
 
-def apply(text: str, sentences: Sequence[Sentence], facts: list[Fact], model: FactModel | None = None) -> list[Fact]:
+def apply(
+    text: str,
+    sentences: Sequence[Sentence],
+    facts: list[Fact],
+    model: FactModel | None = None,
+    *,
+    mentions: Sequence[NumberMention] | None = None,
+) -> list[Fact]:
     """The rule facts with their confidence from the model, and the facts the model adds.
 
+    `mentions`, when the caller has them, are numbers.find_numbers(text): the numbers are then not read
+    again where that changes nothing (see `candidates`); the facts are the same with or without them.
     Without a model (VNFACTS_MODEL=off) the facts are returned as they are. A model file that is
     missing or unreadable raises ModelError (the pipeline's warm-up stops on it)."""
     if model is None:
@@ -1148,26 +1363,35 @@ def apply(text: str, sentences: Sequence[Sentence], facts: list[Fact], model: Fa
         if model is None:
             return facts
     try:
-        return _apply(model, text, sentences, facts)
+        return _apply(model, text, sentences, facts, mentions)
     except Exception:  # one odd article must not stop a batch: it keeps the rules' facts
         return facts
 
 
-def _apply(model: FactModel, text: str, sentences: Sequence[Sentence], facts: list[Fact]) -> list[Fact]:
-    cands = candidates(text, sentences, facts, scored_only=True)
+def _apply(
+    model: FactModel,
+    text: str,
+    sentences: Sequence[Sentence],
+    facts: list[Fact],
+    mentions: Sequence[NumberMention] | None = None,
+) -> list[Fact]:
+    cands = candidates(text, sentences, facts, scored_only=True, mentions=mentions)
     if not cands:
         return facts
     scores = model.scores(cands)
     col = model._columns()
+    # the scores as plain floats, read one by one below; the best type of each by numpy's argmax
+    rows = scores.tolist()
+    tops = scores.argmax(axis=1).tolist() if model.types else []
     out = list(facts)
     best = []
     for j, c in enumerate(cands):
         if c.rule is not None:
             if c.rule.type in col:
-                c.rule.confidence = _confidence(scores[j, col[c.rule.type]])
+                c.rule.confidence = _confidence(rows[j][col[c.rule.type]])
         elif model.types:
-            i = int(np.argmax(scores[j]))
-            best.append((float(scores[j, i]), j, model.types[i]))
+            i = tops[j]
+            best.append((rows[j][i], j, model.types[i]))
     have = {_fact_key(f.type, f.value, f.value_max) for f in facts}
     for p, j, t in sorted(best, reverse=True):
         c = cands[j]
@@ -1183,8 +1407,9 @@ def _apply(model: FactModel, text: str, sentences: Sequence[Sentence], facts: li
 # Model files.
 
 
-def save_model(model: FactModel, path: Path | str) -> tuple[Path, Path]:
-    """Write the model (joblib) and its metadata (JSON beside it, same name)."""
+def save_model(model: FactModel, path: Path | str) -> tuple[Path, ...]:
+    """Write the model (joblib), its metadata (JSON beside it, same name) and its plain weights (see
+    `save_weights`)."""
     import joblib
 
     path = Path(path)
@@ -1204,16 +1429,97 @@ def save_model(model: FactModel, path: Path | str) -> tuple[Path, Path]:
     os.replace(tmp, path)
     meta_path = path.with_suffix(".json")
     meta_path.write_text(json.dumps(model.meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return path, meta_path
+    weights = save_weights(model, path)
+    return (path, meta_path) if weights is None else (path, meta_path, weights)
+
+
+WEIGHTS_SUFFIX = ".weights.npz"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+
+
+def save_weights(model: FactModel, path: Path | str) -> Path | None:
+    """Beside the model file `path`, what applying the model needs as plain arrays (the weight table of
+    `FactModel._weights`, the calibrator's coefficients, the threshold), with a digest of the model file:
+    `load_model` reads them without importing scikit-learn, and only while the model file is the one they
+    were written from. An isotonic calibrator needs scikit-learn: no plain weights then."""
+    path = Path(path)
+    weights = path.with_name(path.stem + WEIGHTS_SUFFIX)
+    calibrator = model.calibrator
+    if calibrator.method not in ("identity", "sigmoid", "sigmoid-rule"):
+        weights.unlink(missing_ok=True)
+        return None
+    rows, table, intercept = model._weights()
+    plain = calibrator.estimator is not None and calibrator.method != "identity"
+    header = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "model_file": _digest(path),
+        "types": model.types,
+        "features": sorted(rows, key=rows.__getitem__),
+        "intercept": intercept,
+        "calibration": calibrator.method,
+        "calibrator": list(calibrator.coefficients()) if plain else None,
+        "threshold": model.threshold,
+        "meta": model.meta,
+    }
+    tmp = weights.with_name(f".tmp-{weights.name}")
+    with tmp.open("wb") as out:
+        np.savez_compressed(out, header=np.array(json.dumps(header, ensure_ascii=False)), table=table)
+    os.replace(tmp, weights)
+    return weights
+
+
+def _load_weights(path: Path) -> FactModel | None:
+    """The model from its plain weights beside `path`, or None (none there, written from another model
+    file, or unreadable: the model file itself is read then)."""
+    weights = path.with_name(path.stem + WEIGHTS_SUFFIX)
+    if not weights.is_file():
+        return None
+    try:
+        with np.load(weights, allow_pickle=False) as arrays:
+            header = json.loads(str(arrays["header"]))
+            table = np.asarray(arrays["table"], dtype=float)
+        if header.get("format") != MODEL_FORMAT or header.get("version") != MODEL_VERSION:
+            return None
+        if header.get("model_file") != _digest(path):
+            return None
+        rows = {str(name): i for i, name in enumerate(header["features"])}
+        types = [str(t) for t in header["types"]]
+        if table.shape != (len(rows), len(types)):
+            return None
+        coefficients = header.get("calibrator")
+        estimator = None if coefficients is None else _Sigmoid(list(coefficients[0]), [coefficients[1]])
+        model = FactModel(
+            pipeline=None,
+            types=types,
+            calibrator=Calibrator(str(header["calibration"]), estimator),
+            threshold=float(header["threshold"]),
+            meta=dict(header.get("meta") or {}),
+        )
+        model.__dict__["_table"] = (rows, table, float(header["intercept"]))
+        model.scores([Candidate(NumberMention(0, 1, 1.0, None, None, "exact", False, "1"), 0, None, {"bias": 1.0})])
+    except Exception:
+        return None
+    return model
 
 
 def load_model(path: Path | str) -> FactModel:
-    """Read a model file; ModelError names the file and the problem (missing, unreadable, other version)."""
-    import joblib
+    """Read a model file; ModelError names the file and the problem (missing, unreadable, other version).
 
+    Its plain weights (see `save_weights`), when they were written from this very file, are read instead
+    of the file: applying the model then needs neither scikit-learn nor joblib, and the model has no
+    `pipeline` (`raw_pipeline` needs the file read with `joblib`)."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file {path} not found (train one with `vnfacts train`, or set {MODEL_ENV}=off)")
+    plain = _load_weights(path)
+    if plain is not None:
+        return plain
+    import joblib
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # sklearn's version warning: the version is checked below

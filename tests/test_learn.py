@@ -7,6 +7,7 @@ import json
 import math
 import random
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import joblib
@@ -109,6 +110,54 @@ def test_candidate_features(text: str, raw: str, present: list[str], absent: lis
 )
 def test_which_numbers_are_candidates(text: str, raws: list[str]) -> None:
     assert [c.mention.raw for c in candidates_of(text)] == raws
+
+
+# texts whose stretches read alone (sealed by a full stop, or far from any number) and texts whose do
+# not (a qualifier on the line before, "trở lên" past a cut, a number near the edge): with the numbers
+# of the whole text or without, the same candidates and the same facts
+WHOLE_TEXT_CASES = [
+    "Năm qua, Công đoàn tỉnh đã kết nạp 1.234 đoàn viên mới. Dịp Tết, công đoàn trao 500 suất quà cho công nhân.",
+    "Trao tặng gần\n\n500 suất quà cho công nhân có hoàn cảnh khó khăn.",
+    "Chi sai quy định hơn\n\n849 triệu đồng, hóa đơn không hợp lệ hơn 402 triệu đồng.",
+    "Phấn đấu kết nạp mới 400 đoàn viên trở\nlên; giới thiệu cho Đảng 450 đoàn viên công đoàn ưu tú.",
+    "Hỗ trợ 23 phần quà Tết cho đoàn viên, mỗi phần quà trị giá 700.000 đồng; ngoài ra các trường hợp "
+    "đặc biệt khó khăn được hỗ trợ thêm từ 1 đến 2 triệu đồng/người, tổng kinh phí hơn 1,2 tỷ đồng.",
+    "Sau 3 tháng thi công, ngôi nhà hoàn thành với tổng kinh phí hơn 260 triệu đồng. Gọi 0912 345 678 0912 345 "
+    "678 để biết thêm, 10 000 đồng, hai mươi lăm nghìn đồng, 1-2-3-4-5-6 người.",
+    "Sắp có 10.000 căn hộ giá 100-200 triệu\nđồng cho công nhân",
+]
+
+
+@pytest.mark.parametrize("text", WHOLE_TEXT_CASES)
+def test_numbers_of_the_whole_text_give_the_same_candidates(text: str) -> None:
+    from extract import numbers
+
+    sentences = segment.split_sentences(text)
+    found = facts_stage.extract_facts(text, sentences)
+    mentions = numbers.find_numbers(text)
+    for scored_only in (False, True):
+        alone = learn.candidates(text, sentences, found, scored_only=scored_only)
+        assert alone == learn.candidates(text, sentences, found, scored_only=scored_only, mentions=mentions)
+    assert learn.apply(text, sentences, [replace(f) for f in found]) == learn.apply(
+        text, sentences, [replace(f) for f in found], mentions=mentions
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "a", "b", "alone"),
+    [
+        ("Ông Ba nói. 5 người được tặng quà.", 12, 34, True),  # a full stop and a space before it
+        ("Trao tặng gần\n\n500 suất quà.", 15, 28, False),  # the line before may qualify the number
+        ("Trao tặng gần\n\n500 suất quà.", 0, 13, False),  # and the number past the cut reads that line
+        ("Công đoàn tỉnh trao quà cho công nhân nghèo ở các xã vùng sâu 500 suất quà.", 5, 75, True),  # 41 away
+        ("Công đoàn tỉnh trao quà 500 suất quà cho công nhân nghèo ở các xã vùng sâu.", 5, 75, False),
+    ],
+)  # fmt: skip
+def test_when_a_stretch_reads_alone(text: str, a: int, b: int, alone: bool) -> None:
+    from extract import numbers
+
+    whole = learn._WholeText(text, numbers.find_numbers(text), numbers.grammar())
+    assert whole.reads_alone(a, b) is alone
 
 
 def test_rule_fact_is_mapped_to_its_own_number() -> None:
@@ -284,6 +333,50 @@ def test_fast_scoring_equals_the_pipeline(synthetic_gold: Path, synthetic_model:
     assert np.allclose(synthetic_model.raw(rows), synthetic_model.raw_pipeline(rows), atol=1e-9)
 
 
+def _raw_by_rows(model: learn.FactModel, feature_rows: list[dict[str, float]]) -> np.ndarray:
+    """`raw` the plain way: each candidate's known features gathered, summed and put through the logistic."""
+    rows, table, intercept = model._weights()
+    idx: list[int] = []
+    vals: list[float] = []
+    bounds = [0]
+    for features in feature_rows:
+        for name, v in features.items():
+            if name in rows:
+                idx.append(rows[name])
+                vals.append(v)
+        bounds.append(len(idx))
+    z = np.full((len(feature_rows), len(model.types)), intercept)
+    if idx:
+        weighted = table[idx] * np.asarray(vals)[:, None]
+        has = np.diff(bounds) > 0
+        z[has] += np.add.reduceat(weighted, np.asarray(bounds[:-1])[has], axis=0)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_raw_scores_are_the_same_to_the_bit(seed: int) -> None:
+    # real feature names, unknown ones, values other than 1, candidates without features or known ones
+    model = learn.active_model()
+    assert model is not None
+    names = list(model._weights()[0])
+    rng = random.Random(seed)
+    for _ in range(200):
+        batch: list[dict[str, float]] = []
+        for _ in range(rng.randint(1, 8)):
+            kind = rng.random()
+            if kind < 0.05:
+                batch.append({})
+            elif kind < 0.1:
+                batch.append({f"unknown{i}": rng.random() for i in range(3)})
+            else:
+                batch.append({
+                    (rng.choice(names) if rng.random() < 0.9 else f"unknown{rng.randrange(99)}"):
+                        (1.0 if rng.random() < 0.9 else rng.uniform(0, 3))
+                    for _ in range(rng.randint(1, 60))
+                })  # fmt: skip
+        assert model.raw(batch).tobytes() == _raw_by_rows(model, batch).tobytes()
+
+
 # --------------------------------------------------------------------------------------------
 # Cross-validation by article
 
@@ -368,6 +461,59 @@ def test_shipped_model_loads_with_metadata() -> None:
     meta = json.loads(learn.DEFAULT_MODEL.with_suffix(".json").read_text(encoding="utf-8"))
     assert {"version", "trained", "sklearn", "training", "gold", "cv"} <= set(meta)
     assert meta["cv"]["all"]["rules_and_model"]["recall"] >= meta["cv"]["all"]["rules"]["recall"]
+
+
+def _joblib_model(path: Path) -> learn.FactModel:
+    """The model read from its joblib file, its plain weights left aside."""
+    payload = joblib.load(path)
+    return learn.FactModel(
+        payload["pipeline"], list(payload["types"]), learn.Calibrator(payload["calibration"], payload["calibrator"]),
+        float(payload["threshold"]), dict(payload["meta"]),
+    )  # fmt: skip
+
+
+def test_shipped_model_is_read_from_its_plain_weights_the_same() -> None:
+    plain = learn.load_model(learn.DEFAULT_MODEL)
+    assert plain.pipeline is None  # read without scikit-learn
+    full = _joblib_model(learn.DEFAULT_MODEL)
+    assert (plain.types, plain.threshold, plain.meta) == (full.types, full.threshold, full.meta)
+    assert plain.calibrator.method == full.calibrator.method
+    assert plain.calibrator.coefficients() == full.calibrator.coefficients()
+    (rows, table, intercept), (rows2, table2, intercept2) = plain._weights(), full._weights()
+    assert list(rows) == list(rows2) and table.tobytes() == table2.tobytes() and intercept == intercept2
+    cands = candidates_of("Dịp Tết, công đoàn trao 500 suất quà, tổng trị giá trên 1,6 tỷ đồng cho 300 công nhân.")
+    assert plain.scores(cands).tobytes() == full.scores(cands).tobytes()
+    assert np.allclose(full.raw([c.features for c in cands]), full.raw_pipeline([c.features for c in cands]))
+
+
+@pytest.mark.parametrize("change", ["another model file", "no weights", "broken weights"])
+def test_plain_weights_only_for_the_file_they_were_written_from(tmp_path: Path, change: str) -> None:
+    path = tmp_path / "m.joblib"
+    shutil.copy(learn.DEFAULT_MODEL, path)
+    weights = learn.save_weights(learn.load_model(learn.DEFAULT_MODEL), path)
+    assert weights == tmp_path / "m.weights.npz" and learn.load_model(path).pipeline is None
+    if change == "another model file":
+        joblib.dump(_payload(threshold=0.9), path)
+    elif change == "no weights":
+        weights.unlink()
+    else:
+        weights.write_bytes(b"not weights")
+    model = learn.load_model(path)  # the model file itself is read
+    assert model.pipeline is not None
+    assert model.threshold == (
+        0.9 if change == "another model file" else learn.load_model(learn.DEFAULT_MODEL).threshold
+    )
+
+
+def test_saved_model_comes_back_from_its_plain_weights(tmp_path: Path, synthetic_model: learn.FactModel) -> None:
+    written = learn.save_model(synthetic_model, tmp_path / "s.joblib")
+    assert [p.name for p in written] == ["s.joblib", "s.json", "s.weights.npz"]
+    back = learn.load_model(tmp_path / "s.joblib")
+    assert back.pipeline is None and back.threshold == synthetic_model.threshold
+    rows = [{"bias": 1.0, "unit=count": 1.0, "relpos": 0.25}, {"bias": 1.0, "unit=VND": 1.0}]
+    mask = np.zeros((2, len(back.types)), dtype=bool)
+    assert back.raw(rows).tobytes() == synthetic_model.raw(rows).tobytes()
+    assert back.calibrator(back.raw(rows), mask).tobytes() == synthetic_model.calibrator(back.raw(rows), mask).tobytes()
 
 
 def _payload(**changes: object) -> dict:
