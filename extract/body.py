@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
@@ -63,6 +65,7 @@ class _Config:
     rules: tuple[Rule, ...]
     combined: regex.Pattern[str]  # all rules in one alternation, group r<i> for rules[i]
     combined_long: regex.Pattern[str]  # the rules that look at lines longer than max_chars
+    automaton: _Automaton | None  # which rules a line may match (None: every rule is tried)
     longest: int  # no rule looks at a longer line
     max_chars: int
     paragraph_chars: int
@@ -201,6 +204,7 @@ def _config() -> _Config:
         rules=tuple(rules),
         combined=combined,
         combined_long=combined_long,
+        automaton=_automaton(sources),
         longest=max((r.max_chars for r in rules), default=0),
         bullets=bullets,
         signature=_compile_signature(data["signature"]),
@@ -213,11 +217,322 @@ def furniture_rules() -> tuple[Rule, ...]:
     return _config().rules
 
 
+# ---------------------------------------------------------------------------------------------------
+# Which rules a line can match, from its first characters
+#
+# Trying a rule costs far more than looking up which rules a line's first three characters allow, and
+# most lines start with words that few rules can start with. The rules are read as one position
+# automaton (Glushkov's construction): a state for each character item of a regex (a literal, a set,
+# an escape such as \s or \p{L}), entered when the item matches a character. It accepts every string
+# a rule matches and maybe more, as it ignores repeat counts, lookarounds and anchors; so a rule whose
+# part of the automaton dies on the line's first characters cannot match the line. The reader follows
+# the common syntax only; any other (backreferences, inline flags other than i, ...) and every line
+# is tried against every rule as before.
+
+
+class _Unread(Exception):
+    """Regex syntax that _Reader does not follow."""
+
+
+_ZERO_WIDTH_ESCAPES = "bBAZ"
+_ONE_CHAR_ESCAPES = "dDsSwWtnrfv"
+# A quantifier; group "one" is set for "?", which never repeats. "{" not followed by one of these
+# forms is a plain character, which _Reader refuses to read.
+_QUANTIFIER = regex.compile(r"(?:\{(?:(?P<least>\d+)(?:,\d*)?|(?P<none>),\d+)\}|(?P<zero>\*)|(?P<one>\?)|\+)[?+]?")
+_PREFIX = 3  # characters of a line looked at
+_MUST_CHARS = 6  # at most this many characters looked for in a line, for a rule's must
+_LETTER = regex.compile(r"\p{L}")
+# An atom that matches many characters: a negated set, a range, a class such as \s or \p{L}, any.
+_WIDE = regex.compile(r"\[\^|\[.*-|\\[dDsSwWpP]|^\.$")
+# Groups read: opener, ignoring case inside (None: as outside), a lookaround.
+_GROUPS: tuple[tuple[str, bool | None, bool], ...] = (
+    ("(?:", None, False), ("(?>", None, False), ("(?i:", True, False), ("(?-i:", False, False),
+    ("(?=", None, True), ("(?!", None, True), ("(?<=", None, True), ("(?<!", None, True),
+)  # fmt: skip
+
+
+class _Part(NamedTuple):
+    """What a piece of a regex can start and end with, and must hold, as positions."""
+
+    first: frozenset[int]
+    last: frozenset[int]
+    nullable: bool  # it can match the empty string
+    must: frozenset[int] | None  # every match holds a character of one of these (None: not known)
+
+
+_EMPTY = _Part(frozenset(), frozenset(), True, None)
+
+
+class _Reader:
+    """A regex read into positions (character items, each with its one-character regex) and for each
+    position the positions that may follow it."""
+
+    def __init__(self, src: str, atoms: list[str]) -> None:
+        self.src = src
+        self.atoms = atoms  # shared by all rules: position -> one-character regex
+        self.follow: dict[int, set[int]] = {}
+
+    def read(self) -> _Part:
+        part, end = self._branches(0, False)
+        if end != len(self.src):
+            raise _Unread("unbalanced )")
+        return part
+
+    def _link(self, before: frozenset[int], after: frozenset[int]) -> None:
+        for p in before:
+            self.follow.setdefault(p, set()).update(after)
+
+    def _branches(self, i: int, icase: bool) -> tuple[_Part, int]:
+        """The alternation at `i`, which ends at the returned index (a ")" or the end)."""
+        parts = []
+        while True:
+            part, i = self._sequence(i, icase)
+            parts.append(part)
+            if i < len(self.src) and self.src[i] == "|":
+                i += 1
+                continue
+            musts = [p.must for p in parts]
+            return _Part(
+                frozenset().union(*(p.first for p in parts)),
+                frozenset().union(*(p.last for p in parts)),
+                any(p.nullable for p in parts),
+                None if None in musts else frozenset().union(*musts),  # type: ignore[arg-type]
+            ), i
+
+    def _sequence(self, i: int, icase: bool) -> tuple[_Part, int]:
+        src = self.src
+        whole = _EMPTY
+        musts: list[frozenset[int]] = []
+        while i < len(src) and src[i] not in "|)":
+            part, i = self._item(i, icase)
+            q = _QUANTIFIER.match(src, i)
+            if q is not None:
+                i = q.end()
+                if q["one"] is None:  # it may repeat: any count, as the counts are ignored
+                    self._link(part.last, part.first)
+                if q["one"] is not None or q["zero"] is not None or q["none"] is not None or (
+                    q["least"] is not None and int(q["least"]) == 0
+                ):
+                    part = _Part(part.first, part.last, True, None)
+            self._link(whole.last, part.first)
+            if part.must is not None:
+                musts.append(part.must)
+            whole = _Part(
+                whole.first | part.first if whole.nullable else whole.first,
+                part.last | whole.last if part.nullable else part.last,
+                whole.nullable and part.nullable,
+                None,
+            )
+        # Any one item's must will do: the one of fewest characters, as it is the cheapest to look for.
+        return whole._replace(must=min(musts, key=self._breadth, default=None)), i
+
+    def _breadth(self, must: frozenset[int]) -> tuple[bool, int, int]:
+        """How common the must's characters are in text, the least common first: any wide atom; else
+        the commonest kind of character (punctuation, letters, spaces); then the number of atoms."""
+        atoms = {self.atoms[p].split(":", 1)[1][:-1] for p in must}  # without the flag group
+        kind = max(3 if a in ("\\ ", "\\s") else 2 if _LETTER.search(a) else 1 for a in atoms)
+        return any(_WIDE.search(a) for a in atoms), kind, len(atoms)
+
+    def _position(self, atom: str) -> _Part:
+        self.atoms.append(atom)
+        p = frozenset({len(self.atoms) - 1})
+        return _Part(p, p, False, p)
+
+    def _item(self, i: int, icase: bool) -> tuple[_Part, int]:
+        """The item at `i` and its end."""
+        src = self.src
+        c = src[i]
+        flag = "(?i:" if icase else "(?-i:"
+        if c == "(":
+            group = next((g for g in _GROUPS if src.startswith(g[0], i)), None)
+            if group is None:
+                if src.startswith("(?", i):
+                    raise _Unread(src[i : i + 4])
+                group = ("(", None, False)  # a capturing group
+            opener, case, looks = group
+            part, j = self._branches(i + len(opener), icase if case is None else case)
+            if j >= len(src) or src[j] != ")":
+                raise _Unread("unclosed (")
+            # A lookaround matches no character: what comes after it is what the string holds there.
+            return (_EMPTY if looks else part), j + 1
+        if c == "[":
+            j = i + 1
+            if src[j] == "^":
+                j += 1
+            if src[j] == "]":
+                j += 1
+            while src[j] != "]":
+                if src[j] == "[":
+                    raise _Unread("[ inside a set")
+                j += 2 if src[j] == "\\" else 1
+            return self._position(flag + src[i : j + 1] + ")"), j + 1
+        if c in "^$":
+            return _EMPTY, i + 1
+        if c == "\\":
+            n = src[i + 1]
+            if n in _ZERO_WIDTH_ESCAPES:
+                return _EMPTY, i + 2
+            if n in "pP":
+                j = src.index("}", i) + 1 if src[i + 2] == "{" else i + 3
+                return self._position(flag + src[i:j] + ")"), j
+            if n in _ONE_CHAR_ESCAPES or not (n.isalnum() or n == "_"):
+                return self._position(flag + src[i : i + 2] + ")"), i + 2
+            raise _Unread(src[i : i + 2])
+        if c in "*+?{":
+            raise _Unread(c)
+        return self._position("(?:.)" if c == "." else flag + regex.escape(c) + ")"), i + 1
+
+
+@dataclass(frozen=True)
+class _Automaton:
+    """The position automaton of all the rules; bit p of a mask stands for position p."""
+
+    atoms: tuple[regex.Pattern[str], ...]  # the distinct one-character regexes
+    atom_masks: tuple[int, ...]  # for each atom, the positions it stands at
+    first: int
+    last: int
+    follow: tuple[int, ...]  # position -> the positions that may follow it
+    rule_masks: tuple[int, ...]  # rule (by index) -> its positions
+    # rule (by index) -> characters one of which every match holds (None: not known, or too many)
+    musts: tuple[tuple[str, ...] | None, ...]
+    matching: dict[str, int]  # character -> the positions whose atom matches it, filled as met
+    candidates: dict[tuple[str, bool], tuple[int, ...]]  # (first characters, whole line) -> rules
+
+
+def _automaton(sources: Sequence[str]) -> _Automaton | None:
+    """The rules' automaton, or None if some rule uses syntax that _Reader does not read."""
+    atoms: list[str] = []
+    first = last = 0
+    follow: dict[int, set[int]] = {}
+    rule_masks = []
+    must_atoms: list[set[str] | None] = []
+    try:
+        for source in sources:
+            start = len(atoms)
+            reader = _Reader(source, atoms)
+            part = reader.read()
+            first |= sum(1 << p for p in part.first)
+            last |= sum(1 << p for p in part.last)
+            follow.update(reader.follow)
+            rule_masks.append(sum(1 << p for p in range(start, len(atoms))))
+            must = None if part.must is None else {atoms[p] for p in part.must}
+            narrow = must and reader._breadth(part.must) <= (False, 3, _MUST_CHARS)
+            must_atoms.append(must if narrow else None)
+        distinct = list(dict.fromkeys(atoms))
+        compiled = tuple(regex.compile(a) for a in distinct)
+        musts = _must_characters(must_atoms)
+    except (_Unread, IndexError, ValueError, regex.error):
+        return None
+    index = {a: k for k, a in enumerate(distinct)}
+    atom_masks = [0] * len(distinct)
+    for p, a in enumerate(atoms):
+        atom_masks[index[a]] |= 1 << p
+    return _Automaton(
+        atoms=compiled,
+        atom_masks=tuple(atom_masks),
+        first=first,
+        last=last,
+        follow=tuple(sum(1 << q for q in follow.get(p, ())) for p in range(len(atoms))),
+        rule_masks=tuple(rule_masks),
+        musts=musts,
+        matching={},
+        candidates={},
+    )
+
+
+def _must_characters(must_atoms: Sequence[set[str] | None]) -> tuple[tuple[str, ...] | None, ...]:
+    """For each rule, every character that its must atoms match, if there are few (None otherwise).
+
+    The characters are found by matching every code point: an atom that ignores case matches other
+    characters than those written, and only the regex module knows which."""
+    wanted = sorted(set().union(*(m for m in must_atoms if m)))
+    if not wanted:
+        return tuple(None for _ in must_atoms)
+    every = _every_character()
+    found = sorted(set(regex.findall("|".join(wanted), every)))
+    if len(found) <= 1000:
+        matches = {a: [c for c in found if regex.fullmatch(a, c)] for a in wanted}
+    else:  # some atom matches many characters: each alone, stopping when it has too many
+        matches = {a: [m[0] for m in itertools.islice(regex.finditer(a, every), _MUST_CHARS + 1)] for a in wanted}
+    out: list[tuple[str, ...] | None] = []
+    for must in must_atoms:
+        chars = tuple(sorted({c for a in must for c in matches[a]})) if must else ()
+        out.append(chars if must and len(chars) <= _MUST_CHARS else None)
+    return tuple(out)
+
+
+def _every_character() -> str:
+    """Every code point (surrogates too) in one string."""
+    plane = bytearray(array("I", range(0x10000)).tobytes())
+    planes = []
+    for n in range(0x11):
+        plane[2::4] = bytes([n]) * 0x10000  # the third byte of each little-endian code point
+        planes.append(bytes(plane))
+    return b"".join(planes).decode("utf-32-le", "surrogatepass")
+
+
+def _matching(auto: _Automaton, c: str) -> int:
+    """The positions whose atom matches the character `c` (kept for the first 10,000 characters met)."""
+    mask = auto.matching.get(c)
+    if mask is None:
+        mask = 0
+        for atom, positions in zip(auto.atoms, auto.atom_masks, strict=True):
+            if atom.fullmatch(c):
+                mask |= positions
+        if len(auto.matching) < 10_000:
+            auto.matching[c] = mask
+    return mask
+
+
+def _candidates(auto: _Automaton, s: str) -> tuple[int, ...]:
+    """The rules (by index) that may match the line `s`, judged by its first characters (the answer
+    kept for the first 50,000 beginnings met)."""
+    key = (s[:_PREFIX], len(s) <= _PREFIX)
+    found = auto.candidates.get(key)
+    if found is None:
+        states = auto.first & _matching(auto, s[0])
+        for c in s[1:_PREFIX]:
+            after = 0
+            while states:
+                low = states & -states
+                after |= auto.follow[low.bit_length() - 1]
+                states ^= low
+            states = after & _matching(auto, c)
+        if key[1]:  # the line ends here
+            states &= auto.last
+        found = tuple(k for k, mask in enumerate(auto.rule_masks) if states & mask)
+        if len(auto.candidates) < 50_000:
+            auto.candidates[key] = found
+    return found
+
+
 def classify_line(line: str) -> Rule | None:
     """The furniture rule a whole line matches (trimmed), or None for a line of the article."""
-    cfg = _config()
-    s = line.strip()
+    return _classify(_config(), line.strip())
+
+
+def _classify(cfg: _Config, s: str) -> Rule | None:
+    """classify_line for a trimmed line."""
     if not s or len(s) > cfg.longest:
+        return None
+    auto = cfg.automaton
+    if auto is not None:
+        # The first rule that matches and allows the line's length, as the combined regex finds it.
+        n = len(s)
+        rules = cfg.rules
+        for k in _candidates(auto, s):
+            rule = rules[k]
+            if n > rule.max_chars:
+                continue
+            must = auto.musts[k]
+            if must is not None:
+                for c in must:
+                    if c in s:
+                        break
+                else:
+                    continue
+            if rule.pattern.fullmatch(s):
+                return rule
         return None
     m = (cfg.combined if len(s) <= cfg.max_chars else cfg.combined_long).fullmatch(s)
     if m is None:
@@ -274,10 +589,13 @@ def _is_block_item(cfg: _Config, s: str) -> bool:
     return len(s) <= cfg.block_item_chars
 
 
+_ANY_LETTER = regex.compile(r"\p{L}")
+
+
 def _is_title(cfg: _Config, s: str) -> bool:
     if len(s) > cfg.title_chars or len(s.split()) < cfg.title_words:
         return False
-    if not regex.search(r"\p{L}", s):
+    if not _ANY_LETTER.search(s):
         return False
     tail = s.rstrip(_CLOSERS)
     return not tail.endswith((".", ",", ";", ":")) or tail.endswith("...")
@@ -352,7 +670,7 @@ def _skip_list(cfg: _Config, lines: Sequence[str], rules: Sequence[Rule | None],
 
 def _walk(cfg: _Config, lines: Sequence[str]) -> tuple[list[int], list[int]]:
     """Indices of the kept lines, and of the page-header lines (before a breadcrumb) that were dropped."""
-    rules = [classify_line(s) if s else None for s in lines]
+    rules = [_classify(cfg, s) if s else None for s in lines]  # the lines are trimmed
     n = len(lines)
     kept: list[int] = []
     header: list[int] = []
