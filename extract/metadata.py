@@ -51,6 +51,9 @@ class _Dates:
     min_year: int
     max_year: int
     line_chars: int
+    # A valid date's year is a number of at least min_year, read by int(): text with fewer decimal
+    # digits than min_year has holds no date. (`re`'s \d is what int() reads as a digit.)
+    year_digits: re.Pattern[str]
 
 
 def _number(node: Any, key: str, default: Any, name: str, kind: type[int] | type[float]) -> Any:
@@ -94,12 +97,14 @@ def _dates() -> _Dates:
     filler = patterns.compile_regex(
         rf"(?:{time})|{words}|[\s,;:|()\[\]/.+–—-]", DATES, data, "line_words", flags=regex.IGNORECASE
     )
+    min_year = _number(data, "min_year", 1990, DATES, int)
     return _Dates(
         forms=tuple(forms),
         filler=filler,
-        min_year=_number(data, "min_year", 1990, DATES, int),
+        min_year=min_year,
         max_year=_number(data, "max_year", 2100, DATES, int),
         line_chars=_number(data, "line_chars", 100, DATES, int),
+        year_digits=re.compile(rf"(?:\D*\d){{{len(str(max(1, min_year)))}}}"),
     )
 
 
@@ -120,6 +125,8 @@ def _valid(cfg: _Dates, year: str, month: str, day: str) -> dt.date | None:
 
 def _find_date(text: str, cfg: _Dates) -> tuple[dt.date, int, int] | None:
     """The first valid date in `text` by the first form that finds one, with its span."""
+    if cfg.year_digits.match(text) is None:
+        return None
     for form in cfg.forms:
         for m in form.pattern.finditer(text):
             date = _valid(cfg, m["year"], m["month"], m["day"])
