@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,3 +121,17 @@ def test_sentence_splitter_cuts_as_underthesea_on_any_text(text: str) -> None:
     from extract.segment import _sent_tokenize
 
     assert _sent_tokenize()(text) == sent_tokenize(text)
+
+
+def test_dotted_words_take_linear_time() -> None:
+    # Every "." looks back at the word before it; a run of dotted words must not be read again for each.
+    start = time.perf_counter()
+    sentences = split_sentences("a." * 100_000)
+    assert time.perf_counter() - start < 10
+    assert sentences and sentences[-1].end == 200_000
+
+
+def test_abbreviations_agree_with_underthesea() -> None:
+    from extract.segment import _abbreviations
+
+    assert _abbreviations() is not None  # else every "." asks underthesea (the same sentences, slower)
