@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,9 @@ _MAX_LIST = 10  # numbers in one list: "Chỉ thị 03, 05 …"
 _MAX_TAIL = 6  # date, parenthesis, issuer, … after one number
 _MAX_ISSUER_PIECES = 12
 _MAX_TITLE_WORDS = 8  # "Luật Công đoàn số …": words between a named type and its number
+_TITLE_WORD_CHARS = 20  # the longest word of such a title
+# The grammar's space (`parts: sp`) for which the shortcuts below are worked out: one character.
+_ONE_SPACE = r"[^\S\n]"
 _LINK_CHARS = 40  # the longest phrase joining an issuer to the document it issued, with slack
 _DATE_CHARS = 40  # "ngày 12 tháng 6 năm 2021, " before an issuer
 _CLOSE_QUOTE = regex.compile(r"[”\"\n]")  # a quoted subject ends at its closing mark, never past the line
@@ -112,9 +116,17 @@ class Grammar:
     by_abbr: Mapping[str, DocType]  # abbreviation in a symbol (with case) -> type (first listed wins)
     head_re: regex.Pattern[str]
     standalone_re: regex.Pattern[str]
-    head_first_words: tuple[str, ...]  # lower case: every written head starts with one of them
-    standalone_hint_re: regex.Pattern[str]  # a piece every standalone symbol holds: "-NQ", "/QĐ"
+    # Every head in lower case, any run of 1-3 characters for a space, for the standalone `re` module
+    # (which skips ahead on it): where this finds nothing in the lower-cased text, head_re finds nothing.
+    head_hint_re: re.Pattern[str]
+    # A piece every standalone symbol holds: "-NQ", "/QĐ" (for the standalone `re` module, which skips
+    # ahead on it, when the grammar's space is one character: then "-", any one character or none, "NQ").
+    standalone_hint_re: regex.Pattern[str] | re.Pattern[str]
     number_intro_re: regex.Pattern[str]
+    number_word_re: regex.Pattern[str]
+    # A named type ("Luật") is cited only with a number word this close after it (past a title), when
+    # the grammar's space is one character (None: not worked out).
+    title_reach: int | None
     title_re: regex.Pattern[str]
     item_re: regex.Pattern[str]
     shape_styles: Mapping[str, str]  # wrapper group name -> style
@@ -447,7 +459,7 @@ def grammar() -> Grammar:
     )
     title_stop = _alternation(_strings(g, "title_stop_words", GRAMMAR))
     title_re = _regex(
-        f"(?:{sp}(?!(?i:{title_stop})(?![\\p{{L}}\\d]))[\\p{{L}}\\d(),-]{{1,20}}){{1,{_MAX_TITLE_WORDS}}}?{gap}"
+        f"(?:{sp}(?!(?i:{title_stop})(?![\\p{{L}}\\d]))[\\p{{L}}\\d(),-]{{1,{_TITLE_WORD_CHARS}}}){{1,{_MAX_TITLE_WORDS}}}?{gap}"
         f"(?=(?i:{_alternation(number_words)}))",
         GRAMMAR,
         g,
@@ -599,9 +611,18 @@ def grammar() -> Grammar:
         by_abbr=by_abbr,
         head_re=head_re,
         standalone_re=standalone_re,
-        head_first_words=tuple(sorted({f.split()[0].lower() for f in by_form if f.split()})),
-        standalone_hint_re=_regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
+        head_hint_re=re.compile(
+            patterns.literal_alternation([*by_form, *by_head_abbr], space=r"[^\n]{1,3}", ignore_case=True)
+        ),
+        standalone_hint_re=re.compile(f"[-–/](?s:.)?{abbr_alt}")
+        if sp == _ONE_SPACE
+        else _regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
         number_intro_re=number_intro_re,
+        number_word_re=_regex(f"(?i:{_alternation(number_words)})", GRAMMAR, g, "number_words"),
+        # a title of the most words, each after a space, then up to 3 spaces, then the number word
+        title_reach=_MAX_TITLE_WORDS * (1 + _TITLE_WORD_CHARS) + 3 + max(map(len, number_words))
+        if sp == _ONE_SPACE
+        else None,
         title_re=title_re,
         item_re=item_re,
         shape_styles=styles,
@@ -896,27 +917,24 @@ _STANDALONE_BACK = 40  # characters: the most from a standalone citation's start
 
 
 def _heads(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
-    """What `gr.head_re.finditer(text)` finds, trying the regex only where a head's first word or a
-    head abbreviation stands: a scan of the whole text at every character costs ten times more."""
+    """What `gr.head_re.finditer(text)` finds, trying the regex only where `gr.head_hint_re` finds a
+    head in the lower-cased text: a scan of the whole text at every character costs ten times more.
+    (Every letter the regex matches to a head's letter, ignoring case, lowers to it.)"""
     low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         yield from gr.head_re.finditer(text)
         return
-    starts: set[int] = set()
-    for words, where in ((gr.head_first_words, low), (tuple(gr.by_head_abbr), text)):
-        for w in words:
-            i = where.find(w)
-            while i >= 0:
-                starts.add(i)
-                i = where.find(w, i + 1)
     pos = 0
-    for i in sorted(starts):
-        if i < pos:
-            continue
-        h = gr.head_re.match(text, i)
+    while True:
+        hint = gr.head_hint_re.search(low, pos)
+        if hint is None:
+            return
+        h = gr.head_re.match(text, hint.start())
         if h:
-            pos = h.end()
+            pos = h.end()  # a head is never empty
             yield h
+        else:
+            pos = hint.start() + 1
 
 
 def _standalones(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
@@ -987,6 +1005,8 @@ def _mention_at(gr: Grammar, text: str, h: regex.Match[str]) -> list[_Mention]:
     pos = h.end()
     abbreviated = written is None
     if doc.named:  # "Luật Công đoàn số …": step over the title
+        if gr.title_reach is not None and not gr.number_word_re.search(text, pos, pos + gr.title_reach):
+            return []  # no number word where the title or the number could end: not cited
         t = gr.title_re.match(text, pos)
         if t and not gr.head_re.search(text, t.start(), t.end()):  # the title never holds another document
             pos = t.end()
