@@ -149,6 +149,10 @@ def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, 
             dots = len(marks)
     if len(marks) > dots:
         marks.sort()
+    if not marks or not text[marks[0] :].rstrip().strip(".?!"):
+        # No stop, or only one run of them at the end: whatever is decided there, the paragraph is one
+        # sentence (a cut at its end leaves only blanks after it).
+        marks = []
     cuts = []  # each sentence as text[start:end], before trimming
     m = len(marks)
     k = 0
