@@ -180,8 +180,8 @@ def is_date_line(line: str) -> bool:
         return False
     cfg = _dates()
     line = line.strip()
-    if not line or len(line) > cfg.line_chars:
-        return False
+    if not line or len(line) > cfg.line_chars or cfg.year_digits.match(line) is None:
+        return False  # (a line without a year's digits has no date before its bar either)
     # A date line may share its line with other widgets after a bar: "16/12/2018 | Lượt xem: 30".
     head = line.split("|", 1)[0]
     try:
