@@ -116,12 +116,12 @@ class Grammar:
     by_abbr: Mapping[str, DocType]  # abbreviation in a symbol (with case) -> type (first listed wins)
     head_re: regex.Pattern[str]
     standalone_re: regex.Pattern[str]
-    # Every head in lower case, any run of 1-3 characters for a space, for the standalone `re` module
-    # (which skips ahead on it): where this finds nothing in the lower-cased text, head_re finds nothing.
-    head_hint_re: re.Pattern[str]
-    # A piece every standalone symbol holds: "-NQ", "/QĐ" (for the standalone `re` module, which skips
-    # ahead on it, when the grammar's space is one character: then "-", any one character or none, "NQ").
-    standalone_hint_re: regex.Pattern[str] | re.Pattern[str]
+    standalone_hint_re: regex.Pattern[str]  # a piece every standalone symbol holds: "-NQ", "/QĐ"
+    # Both in lower case, for the standalone `re` module, which skips ahead on it: every head (any 1-3
+    # characters for a space) and every standalone hint ("-", any one character or none, "nq"). Where
+    # this finds nothing in the lower-cased text, head_re and standalone_hint_re find nothing. Worked
+    # out for a grammar whose space is one character (None for another).
+    scan_re: re.Pattern[str] | None
     number_intro_re: regex.Pattern[str]
     number_word_re: regex.Pattern[str]
     # A named type ("Luật") is cited only with a number word this close after it (past a title), when
@@ -611,12 +611,8 @@ def grammar() -> Grammar:
         by_abbr=by_abbr,
         head_re=head_re,
         standalone_re=standalone_re,
-        head_hint_re=re.compile(
-            patterns.literal_alternation([*by_form, *by_head_abbr], space=r"[^\n]{1,3}", ignore_case=True)
-        ),
-        standalone_hint_re=re.compile(f"[-–/](?s:.)?{abbr_alt}")
-        if sp == _ONE_SPACE
-        else _regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
+        standalone_hint_re=_regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
+        scan_re=_scan_re(by_form, by_head_abbr, by_abbr) if sp == _ONE_SPACE else None,
         number_intro_re=number_intro_re,
         number_word_re=_regex(f"(?i:{_alternation(number_words)})", GRAMMAR, g, "number_words"),
         # a title of the most words, each after a space, then up to 3 spaces, then the number word
@@ -667,6 +663,26 @@ def grammar() -> Grammar:
         registry=tuple(registry),
         examples=tuple(examples),
     )
+
+
+def _scan_re(
+    heads: Iterable[str], head_abbreviations: Iterable[str], abbreviations: Iterable[str]
+) -> re.Pattern[str] | None:
+    """Grammar.scan_re, written with one alternative for each first character at the top, so that the
+    regex engine knows them all and skips ahead to them. None for a head of one character, or with a
+    space second, or starting with a hint's mark (_scan tells heads from hints by their first one)."""
+    by_first: dict[str, list[str]] = {}
+    for head in {h.lower() for h in [*heads, *head_abbreviations]}:
+        if len(head) < 2 or head[1].isspace() or head[0] in "-–/":
+            return None
+        by_first.setdefault(head[0], []).append(head[1:])
+    alternatives = [
+        re.escape(first) + patterns.literal_alternation(rests, space=r"[^\n]{1,3}")
+        for first, rests in sorted(by_first.items())
+    ]
+    symbol = _alternation({a.lower() for a in abbreviations})
+    alternatives += [re.escape(mark) + f"(?s:.)?{symbol}" for mark in "-–/"]
+    return re.compile("|".join(alternatives))
 
 
 def examples() -> tuple[Example, ...]:
@@ -916,34 +932,55 @@ def _before(gr: Grammar, text: str, start: int) -> tuple[int, int, dt.date | Non
 _STANDALONE_BACK = 40  # characters: the most from a standalone citation's start to its symbol's "-" or "/"
 
 
-def _heads(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
-    """What `gr.head_re.finditer(text)` finds, trying the regex only where `gr.head_hint_re` finds a
-    head in the lower-cased text: a scan of the whole text at every character costs ten times more.
-    (Every letter the regex matches to a head's letter, ignoring case, lowers to it.)"""
+def _scan(gr: Grammar, text: str) -> tuple[list[int], list[int]] | None:
+    """Where a head may start and where the standalone hints start, from one scan of the lower-cased
+    text with `gr.scan_re`; None where it cannot tell. (Every letter the regex module matches to a
+    head's letter, ignoring case, lowers to it.)"""
+    if gr.scan_re is None:
+        return None
     low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
-        yield from gr.head_re.finditer(text)
-        return
-    pos = 0
-    while True:
-        hint = gr.head_hint_re.search(low, pos)
-        if hint is None:
+        return None
+    heads: list[int] = []
+    hints: list[int] = []
+    search = gr.scan_re.search
+    found = search(low)
+    while found is not None:  # every start, those inside another's match too
+        p = found.start()
+        (hints if low[p] in "-–/" else heads).append(p)
+        found = search(low, p + 1)
+    return heads, hints
+
+
+def _heads(gr: Grammar, text: str, starts: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:
+    """What `gr.head_re.finditer(text)` finds, trying the regex only where a head may start (`_scan`):
+    a scan of the whole text at every character costs ten times more."""
+    if starts is None:
+        scanned = _scan(gr, text)
+        if scanned is None:
+            yield from gr.head_re.finditer(text)
             return
-        h = gr.head_re.match(text, hint.start())
+        starts = scanned[0]
+    pos = 0
+    for i in starts:
+        if i < pos:
+            continue
+        h = gr.head_re.match(text, i)
         if h:
             pos = h.end()  # a head is never empty
             yield h
-        else:
-            pos = hint.start() + 1
 
 
-def _standalones(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
+def _standalones(gr: Grammar, text: str, hints: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:
     """What `gr.standalone_re.finditer(text)` finds, trying the regex only a little before a symbol's
-    "-NQ" or "/QĐ": every match holds one, close to its start."""
+    "-NQ" or "/QĐ": every match holds one, close to its start. (`hints` may hold more places than
+    `gr.standalone_hint_re` finds: a place more is only looked at.)"""
+    if hints is None:
+        scanned = _scan(gr, text)
+        hints = scanned[1] if scanned is not None else [m.start() for m in gr.standalone_hint_re.finditer(text)]
     pos = 0
     tried = 0
-    for hint in gr.standalone_hint_re.finditer(text):
-        c = hint.start()
+    for c in hints:
         i = max(pos, tried, c - _STANDALONE_BACK)
         while i <= c:
             s = gr.standalone_re.match(text, i)
@@ -958,7 +995,8 @@ def _standalones(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
 def _mentions(gr: Grammar, text: str) -> list[_Mention]:
     out: list[_Mention] = []
     taken_until = 0
-    for h in _heads(gr, text):
+    scanned = _scan(gr, text)
+    for h in gr.head_re.finditer(text) if scanned is None else _heads(gr, text, scanned[0]):
         if h.start() < taken_until:
             continue
         try:
@@ -970,7 +1008,7 @@ def _mentions(gr: Grammar, text: str) -> list[_Mention]:
             taken_until = max(m.end for m in got)
     starts = [m.start for m in out]  # head mentions do not overlap and come in order
     ends = [m.end for m in out]
-    for s in _standalones(gr, text):
+    for s in _standalones(gr, text, None if scanned is None else scanned[1]):
         i = bisect.bisect_right(starts, s.start("num"))
         if i and ends[i - 1] > s.start("num"):
             continue  # already read as part of a head's citation
