@@ -25,6 +25,12 @@ from extract.model import Sentence, Span, Token
 # A line that is not blank is a paragraph: the body finder keeps one paragraph per line.
 _NOT_SPACE = regex.compile(r"\S")
 
+
+def _not_blank(line: str) -> bool:
+    r"""The line holds a character that is not a space (\S). Every space of the regex module is one
+    for str.isspace too, so a line starting with a character that is none has one (most lines)."""
+    return bool(line) and (not line[0].isspace() or _NOT_SPACE.search(line) is not None)
+
 # Pieces starting like this continue the previous sentence.
 _CONTINUATION = regex.compile(r"\p{Ll}|\p{N}|[”’\"')\]},;:%…]")
 _OPEN_QUOTES = "“‘«"
@@ -44,7 +50,7 @@ def paragraphs(text: str) -> list[Span]:
     start = 0
     for line in text.split("\n"):
         end = start + len(line)
-        if line and _NOT_SPACE.search(line):
+        if _not_blank(line):
             out.append(Span(start, end))
         start = end + 1
     return out
@@ -292,7 +298,7 @@ def split_sentences(text: str) -> list[Sentence]:
     start = 0
     for line in text.split("\n"):  # the paragraphs, as `paragraphs` finds them
         end = start + len(line)
-        if line and _NOT_SPACE.search(line):
+        if _not_blank(line):
             spans = None
             if tokenizer is not None:  # where the sentences are, without looking for their text
                 try:

@@ -135,3 +135,12 @@ def test_abbreviations_agree_with_underthesea() -> None:
     from extract.segment import _abbreviations
 
     assert _abbreviations() is not None  # else every "." asks underthesea (the same sentences, slower)
+
+
+def test_every_space_of_the_regex_module_is_a_space_for_python() -> None:
+    # _not_blank takes a line starting with a character that str.isspace refuses for a paragraph.
+    import regex
+
+    from extract.body import _every_character
+
+    assert all(c.isspace() for c in regex.findall(r"\s", _every_character()))
