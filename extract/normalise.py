@@ -332,11 +332,11 @@ def normalise(text: str) -> str:
     if "\r" in text:
         text = _CRLF.sub("\n", text)
     # Characters of the table and (for NFC) anything outside ASCII are rare in plain text: skip
-    # the slower steps when there is nothing for them to do. (The table leaves ASCII text ASCII
-    # or turns it into ASCII, so testing after it skips as much as testing before.)
+    # the slower steps when there is nothing for them to do.
+    ascii_only = text.isascii()
     if _may_hold_stray(r, text):
         text = r.stray.sub(_replacer(r.table), text)
-    if not text.isascii():
+    if not ascii_only:
         text = unicodedata.normalize("NFC", text)
         text = _fix_tones(r, text)
     if "\t" in text or "  " in text:
