@@ -331,8 +331,8 @@ def _gazetteer() -> _Gazetteer:
     )
     context = regex.compile(context_source)
     person_words = frozenset(str(w) for w in data.get("person_words") or ())
-    # Up to 3 spaces or brackets, and a final line break, may follow a context word (`$`); one
-    # space may follow a person word's 30 letters (_WORD_BEFORE) and up to 3 spaces and a line break.
+    # A context word, and the word before a name (_WORD_BEFORE), end the text but for up to 3 spaces
+    # (or brackets) and a final line break (`$`): each starts within its longest length + 4 of the end.
     return _Gazetteer(
         pattern=pattern,
         hint=re.compile(alternation),
