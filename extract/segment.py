@@ -56,8 +56,6 @@ def paragraphs(text: str) -> list[Span]:
     return out
 
 
-
-
 @functools.lru_cache(maxsize=1)
 def _tokenizer() -> Any:
     """underthesea's sentence tokenizer, if it is the one `_sentence_spans` follows (else None)."""
