@@ -225,9 +225,12 @@ def furniture_rules() -> tuple[Rule, ...]:
 # automaton (Glushkov's construction): a state for each character item of a regex (a literal, a set,
 # an escape such as \s or \p{L}), entered when the item matches a character. It accepts every string
 # a rule matches and maybe more, as it ignores repeat counts, lookarounds and anchors; so a rule whose
-# part of the automaton dies on the line's first characters cannot match the line. The reader follows
-# the common syntax only; any other (backreferences, inline flags other than i, ...) and every line
-# is tried against every rule as before.
+# part of the automaton dies on the line's first characters cannot match the line. A rule may also
+# need one of a few characters somewhere (the "|" of a menu, the "»" of a breadcrumb): a line with
+# none of them is not tried against it. Each rule is then tried alone, first to last, which finds the
+# rule the combined regex finds (the reader refuses what could tie rules together, such as named
+# groups and backreferences). The reader follows the common syntax only; for any other (inline flags
+# other than i, ...) every line is tried against the combined regex as before.
 
 
 class _Unread(Exception):
