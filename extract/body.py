@@ -17,7 +17,7 @@ import functools
 import html
 import itertools
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -392,6 +392,10 @@ class _Automaton:
 
     atoms: tuple[regex.Pattern[str], ...]  # the distinct one-character regexes
     atom_masks: tuple[int, ...]  # for each atom, the positions it stands at
+    # A character of the Basic Multilingual Plane -> the positions of the atoms of one letter (or
+    # mark) that match it; the other atoms of one letter match no character of that plane.
+    letters: Mapping[str, int]
+    sets: tuple[tuple[regex.Pattern[str], int], ...]  # the other atoms (sets, classes), with their positions
     first: int
     last: int
     follow: tuple[int, ...]  # position -> the positions that may follow it
@@ -400,6 +404,11 @@ class _Automaton:
     musts: tuple[tuple[str, ...] | None, ...]
     matching: dict[str, int]  # character -> the positions whose atom matches it, filled as met
     candidates: dict[tuple[str, bool], tuple[int, ...]]  # (first characters, whole line) -> rules
+
+
+# An atom of one character: a letter or an escaped mark, ignoring case or not.
+_LETTER_ATOM = regex.compile(r"\(\?-?i:(?:\\\W|[^\\\[\]().])\)")
+_PLANE = 0x10000  # characters of the Basic Multilingual Plane (a letter's table covers them)
 
 
 def _automaton(sources: Sequence[str]) -> _Automaton | None:
@@ -423,16 +432,24 @@ def _automaton(sources: Sequence[str]) -> _Automaton | None:
             must_atoms.append(must if narrow else None)
         distinct = list(dict.fromkeys(atoms))
         compiled = tuple(regex.compile(a) for a in distinct)
-        musts = _must_characters(must_atoms)
+        every = _every_character()
+        musts = _must_characters(must_atoms, every)
+        index = {a: k for k, a in enumerate(distinct)}
+        atom_masks = [0] * len(distinct)
+        for p, a in enumerate(atoms):
+            atom_masks[index[a]] |= 1 << p
+        letters = _letters(distinct, compiled, atom_masks, every[:_PLANE])
     except (_Unread, IndexError, ValueError, regex.error):
         return None
-    index = {a: k for k, a in enumerate(distinct)}
-    atom_masks = [0] * len(distinct)
-    for p, a in enumerate(atoms):
-        atom_masks[index[a]] |= 1 << p
     return _Automaton(
         atoms=compiled,
         atom_masks=tuple(atom_masks),
+        letters=letters,
+        sets=tuple(
+            (atom, positions)
+            for a, atom, positions in zip(distinct, compiled, atom_masks, strict=True)
+            if not _LETTER_ATOM.fullmatch(a)
+        ),
         first=first,
         last=last,
         follow=tuple(sum(1 << q for q in follow.get(p, ())) for p in range(len(atoms))),
@@ -443,7 +460,29 @@ def _automaton(sources: Sequence[str]) -> _Automaton | None:
     )
 
 
-def _must_characters(must_atoms: Sequence[set[str] | None]) -> tuple[tuple[str, ...] | None, ...]:
+def _letters(
+    distinct: Sequence[str], compiled: Sequence[regex.Pattern[str]], masks: Sequence[int], plane: str
+) -> dict[str, int]:
+    """_Automaton.letters: every character of `plane` that an atom of one letter matches, found by one
+    scan of them all (ignoring case, an atom matches other characters than the one written, and only
+    the regex module knows which), with the positions of the atoms it matches."""
+    letters = [k for k, a in enumerate(distinct) if _LETTER_ATOM.fullmatch(a)]
+    union = "|".join(
+        f"{flag}[{''.join(distinct[k][len(flag) : -1] for k in letters if distinct[k].startswith(flag))}])"
+        for flag in ("(?i:", "(?-i:")
+        if any(distinct[k].startswith(flag) for k in letters)
+    )
+    if not union:
+        return {}
+    found = "".join(sorted(set(regex.findall(union, plane))))
+    table: dict[str, int] = {}
+    for k in letters:
+        for c in compiled[k].findall(found):
+            table[c] = table.get(c, 0) | masks[k]
+    return table
+
+
+def _must_characters(must_atoms: Sequence[set[str] | None], every: str) -> tuple[tuple[str, ...] | None, ...]:
     """For each rule, every character that its must atoms match, if there are few (None otherwise).
 
     The characters are found by matching every code point: an atom that ignores case matches other
@@ -451,7 +490,6 @@ def _must_characters(must_atoms: Sequence[set[str] | None]) -> tuple[tuple[str, 
     wanted = sorted(set().union(*(m for m in must_atoms if m)))
     if not wanted:
         return tuple(None for _ in must_atoms)
-    every = _every_character()
     found = sorted(set(regex.findall("|".join(wanted), every)))
     if len(found) <= 1000:
         matches = {a: [c for c in found if regex.fullmatch(a, c)] for a in wanted}
@@ -474,33 +512,47 @@ def _every_character() -> str:
     return b"".join(planes).decode("utf-32-le", "surrogatepass")
 
 
-def _matching(auto: _Automaton, c: str) -> int:
-    """The positions whose atom matches the character `c` (kept for the first 10,000 characters met)."""
+def _matching(auto: _Automaton, c: str) -> int | None:
+    """The positions whose atom matches the character `c`; None for a new character once 10,000 are
+    kept (every atom is asked about a character beyond the Basic Multilingual Plane, which costs)."""
     mask = auto.matching.get(c)
     if mask is None:
-        mask = 0
-        for atom, positions in zip(auto.atoms, auto.atom_masks, strict=True):
-            if atom.fullmatch(c):
-                mask |= positions
-        if len(auto.matching) < 10_000:
-            auto.matching[c] = mask
+        if len(auto.matching) >= 10_000:
+            return None
+        if ord(c) < _PLANE:
+            mask = auto.letters.get(c, 0)
+            for atom, positions in auto.sets:
+                if atom.fullmatch(c):
+                    mask |= positions
+        else:
+            mask = 0
+            for atom, positions in zip(auto.atoms, auto.atom_masks, strict=True):
+                if atom.fullmatch(c):
+                    mask |= positions
+        auto.matching[c] = mask
     return mask
 
 
-def _candidates(auto: _Automaton, s: str) -> tuple[int, ...]:
+def _candidates(auto: _Automaton, s: str) -> tuple[int, ...] | None:
     """The rules (by index) that may match the line `s`, judged by its first characters (the answer
-    kept for the first 50,000 beginnings met)."""
+    kept for the first 50,000 beginnings met); None when a character is too many to tell."""
     key = (s[:_PREFIX], len(s) <= _PREFIX)
     found = auto.candidates.get(key)
     if found is None:
-        states = auto.first & _matching(auto, s[0])
+        matching = _matching(auto, s[0])
+        if matching is None:
+            return None
+        states = auto.first & matching
         for c in s[1:_PREFIX]:
             after = 0
             while states:
                 low = states & -states
                 after |= auto.follow[low.bit_length() - 1]
                 states ^= low
-            states = after & _matching(auto, c)
+            matching = _matching(auto, c)
+            if matching is None:
+                return None
+            states = after & matching
         if key[1]:  # the line ends here
             states &= auto.last
         found = tuple(k for k, mask in enumerate(auto.rule_masks) if states & mask)
@@ -519,11 +571,12 @@ def _classify(cfg: _Config, s: str) -> Rule | None:
     if not s or len(s) > cfg.longest:
         return None
     auto = cfg.automaton
-    if auto is not None:
+    candidates = None if auto is None else _candidates(auto, s)
+    if auto is not None and candidates is not None:
         # The first rule that matches and allows the line's length, as the combined regex finds it.
         n = len(s)
         rules = cfg.rules
-        for k in _candidates(auto, s):
+        for k in candidates:
             rule = rules[k]
             if n > rule.max_chars:
                 continue
