@@ -220,8 +220,8 @@ def furniture_rules() -> tuple[Rule, ...]:
 # ---------------------------------------------------------------------------------------------------
 # Which rules a line can match, from its first characters
 #
-# Trying a rule costs far more than looking up which rules a line's first three characters allow, and
-# most lines start with words that few rules can start with. The rules are read as one position
+# Trying a rule costs far more than working out which rules a line's first three characters allow,
+# and most lines start with words that few rules can start with. The rules are read as one position
 # automaton (Glushkov's construction): a state for each character item of a regex (a literal, a set,
 # an escape such as \s or \p{L}), entered when the item matches a character. It accepts every string
 # a rule matches and maybe more, as it ignores repeat counts, lookarounds and anchors; so a rule whose
@@ -402,8 +402,13 @@ class _Automaton:
     rule_masks: tuple[int, ...]  # rule (by index) -> its positions
     # rule (by index) -> characters one of which every match holds (None: not known, or too many)
     musts: tuple[tuple[str, ...] | None, ...]
-    matching: dict[str, int]  # character -> the positions whose atom matches it, filled as met
-    candidates: dict[tuple[str, bool], tuple[int, ...]]  # (first characters, whole line) -> rules
+    # The automaton made deterministic as lines are met (a state for each set of positions reached;
+    # a few hundred states and their moves, however many lines): state 0 is a line's start.
+    matching: dict[str, int]  # character -> the positions whose atom matches it
+    states: list[int]  # state -> its positions
+    state_of: dict[int, int]  # positions -> state
+    moves: dict[tuple[int, str], int]  # (state, character) -> state
+    rules_at: dict[tuple[int, bool], tuple[int, ...]]  # (state, the line ends there) -> rules (by index)
 
 
 # An atom of one character: a letter or an escaped mark, ignoring case or not.
@@ -456,7 +461,10 @@ def _automaton(sources: Sequence[str]) -> _Automaton | None:
         rule_masks=tuple(rule_masks),
         musts=musts,
         matching={},
-        candidates={},
+        states=[-1],  # (no position is -1: the start is told by its number)
+        state_of={},
+        moves={},
+        rules_at={},
     )
 
 
@@ -533,31 +541,50 @@ def _matching(auto: _Automaton, c: str) -> int | None:
     return mask
 
 
-def _candidates(auto: _Automaton, s: str) -> tuple[int, ...] | None:
-    """The rules (by index) that may match the line `s`, judged by its first characters (the answer
-    kept for the first 50,000 beginnings met); None when a character is too many to tell."""
-    key = (s[:_PREFIX], len(s) <= _PREFIX)
-    found = auto.candidates.get(key)
+def _move(auto: _Automaton, state: int, c: str) -> int | None:
+    """The state after reading `c` in `state`; None for a character, or a state, too many to tell."""
+    found = auto.moves.get((state, c))
     if found is None:
-        matching = _matching(auto, s[0])
+        matching = _matching(auto, c)
         if matching is None:
             return None
-        states = auto.first & matching
-        for c in s[1:_PREFIX]:
+        if state == 0:
+            after = auto.first
+        else:
             after = 0
-            while states:
-                low = states & -states
+            rest = auto.states[state]
+            while rest:
+                low = rest & -rest
                 after |= auto.follow[low.bit_length() - 1]
-                states ^= low
-            matching = _matching(auto, c)
-            if matching is None:
+                rest ^= low
+        positions = after & matching
+        found = auto.state_of.get(positions)
+        if found is None:
+            if len(auto.states) >= 100_000:
                 return None
-            states = after & matching
-        if key[1]:  # the line ends here
-            states &= auto.last
-        found = tuple(k for k, mask in enumerate(auto.rule_masks) if states & mask)
-        if len(auto.candidates) < 50_000:
-            auto.candidates[key] = found
+            found = len(auto.states)
+            auto.states.append(positions)
+            auto.state_of[positions] = found
+        if len(auto.moves) < 100_000:
+            auto.moves[(state, c)] = found
+    return found
+
+
+def _candidates(auto: _Automaton, s: str) -> tuple[int, ...] | None:
+    """The rules (by index) that may match the line `s`, judged by its first characters; None when a
+    character is one too many to tell."""
+    state: int | None = 0
+    for c in s[:_PREFIX]:
+        state = _move(auto, state, c)
+        if state is None:
+            return None
+    key = (state, len(s) <= _PREFIX)
+    found = auto.rules_at.get(key)
+    if found is None:
+        positions = auto.states[state] & auto.last if key[1] else auto.states[state]
+        found = tuple(k for k, mask in enumerate(auto.rule_masks) if positions & mask)
+        if len(auto.rules_at) < 100_000:
+            auto.rules_at[key] = found
     return found
 
 
