@@ -574,8 +574,9 @@ def _candidates(auto: _Automaton, s: str) -> tuple[int, ...] | None:
     """The rules (by index) that may match the line `s`, judged by its first characters; None when a
     character is one too many to tell."""
     state: int | None = 0
+    moves = auto.moves
     for c in s[:_PREFIX]:
-        state = _move(auto, state, c)
+        state = moves.get((state, c)) or _move(auto, state, c)  # (state 0 is never reached again)
         if state is None:
             return None
     key = (state, len(s) <= _PREFIX)
