@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Sequence
+import itertools
+from array import array
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
@@ -63,6 +65,7 @@ class _Config:
     rules: tuple[Rule, ...]
     combined: regex.Pattern[str]  # all rules in one alternation, group r<i> for rules[i]
     combined_long: regex.Pattern[str]  # the rules that look at lines longer than max_chars
+    automaton: _Automaton | None  # which rules a line may match (None: every rule is tried)
     longest: int  # no rule looks at a longer line
     max_chars: int
     paragraph_chars: int
@@ -201,6 +204,7 @@ def _config() -> _Config:
         rules=tuple(rules),
         combined=combined,
         combined_long=combined_long,
+        automaton=_automaton(sources),
         longest=max((r.max_chars for r in rules), default=0),
         bullets=bullets,
         signature=_compile_signature(data["signature"]),
@@ -213,11 +217,406 @@ def furniture_rules() -> tuple[Rule, ...]:
     return _config().rules
 
 
+# ---------------------------------------------------------------------------------------------------
+# Which rules a line can match, from its first characters
+#
+# Trying a rule costs far more than working out which rules a line's first three characters allow,
+# and most lines start with words that few rules can start with. The rules are read as one position
+# automaton (Glushkov's construction): a state for each character item of a regex (a literal, a set,
+# an escape such as \s or \p{L}), entered when the item matches a character. It accepts every string
+# a rule matches and maybe more, as it ignores repeat counts, lookarounds and anchors; so a rule whose
+# part of the automaton dies on the line's first characters cannot match the line. A rule may also
+# need one of a few characters somewhere (the "|" of a menu, the "»" of a breadcrumb): a line with
+# none of them is not tried against it. Each rule is then tried alone, first to last, which finds the
+# rule the combined regex finds (the reader refuses what could tie rules together, such as named
+# groups and backreferences). The reader follows the common syntax only; for any other (inline flags
+# other than i, ...) every line is tried against the combined regex as before.
+
+
+class _Unread(Exception):
+    """Regex syntax that _Reader does not follow."""
+
+
+_ZERO_WIDTH_ESCAPES = "bBAZ"
+_ONE_CHAR_ESCAPES = "dDsSwWtnrfv"
+# A quantifier; group "one" is set for "?", which never repeats. "{" not followed by one of these
+# forms is a plain character, which _Reader refuses to read.
+_QUANTIFIER = regex.compile(r"(?:\{(?:(?P<least>\d+)(?:,\d*)?|(?P<none>),\d+)\}|(?P<zero>\*)|(?P<one>\?)|\+)[?+]?")
+_PREFIX = 3  # characters of a line looked at
+_MUST_CHARS = 6  # at most this many characters looked for in a line, for a rule's must
+_LETTER = regex.compile(r"\p{L}")
+# An atom that matches many characters: a negated set, a range, a class such as \s or \p{L}, any.
+_WIDE = regex.compile(r"\[\^|\[.*-|\\[dDsSwWpP]|^\.$")
+# Groups read: opener, ignoring case inside (None: as outside), a lookaround.
+_GROUPS: tuple[tuple[str, bool | None, bool], ...] = (
+    ("(?:", None, False), ("(?>", None, False), ("(?i:", True, False), ("(?-i:", False, False),
+    ("(?=", None, True), ("(?!", None, True), ("(?<=", None, True), ("(?<!", None, True),
+)  # fmt: skip
+
+
+class _Part(NamedTuple):
+    """What a piece of a regex can start and end with, and must hold, as positions."""
+
+    first: frozenset[int]
+    last: frozenset[int]
+    nullable: bool  # it can match the empty string
+    must: frozenset[int] | None  # every match holds a character of one of these (None: not known)
+
+
+_EMPTY = _Part(frozenset(), frozenset(), True, None)
+
+
+class _Reader:
+    """A regex read into positions (character items, each with its one-character regex) and for each
+    position the positions that may follow it."""
+
+    def __init__(self, src: str, atoms: list[str]) -> None:
+        self.src = src
+        self.atoms = atoms  # shared by all rules: position -> one-character regex
+        self.follow: dict[int, set[int]] = {}
+
+    def read(self) -> _Part:
+        part, end = self._branches(0, False)
+        if end != len(self.src):
+            raise _Unread("unbalanced )")
+        return part
+
+    def _link(self, before: frozenset[int], after: frozenset[int]) -> None:
+        for p in before:
+            self.follow.setdefault(p, set()).update(after)
+
+    def _branches(self, i: int, icase: bool) -> tuple[_Part, int]:
+        """The alternation at `i`, which ends at the returned index (a ")" or the end)."""
+        parts = []
+        while True:
+            part, i = self._sequence(i, icase)
+            parts.append(part)
+            if i < len(self.src) and self.src[i] == "|":
+                i += 1
+                continue
+            musts = [p.must for p in parts]
+            return _Part(
+                frozenset().union(*(p.first for p in parts)),
+                frozenset().union(*(p.last for p in parts)),
+                any(p.nullable for p in parts),
+                None if None in musts else frozenset().union(*musts),  # type: ignore[arg-type]
+            ), i
+
+    def _sequence(self, i: int, icase: bool) -> tuple[_Part, int]:
+        src = self.src
+        whole = _EMPTY
+        musts: list[frozenset[int]] = []
+        while i < len(src) and src[i] not in "|)":
+            part, i = self._item(i, icase)
+            q = _QUANTIFIER.match(src, i)
+            if q is not None:
+                i = q.end()
+                if q["one"] is None:  # it may repeat: any count, as the counts are ignored
+                    self._link(part.last, part.first)
+                if q["one"] is not None or q["zero"] is not None or q["none"] is not None or (
+                    q["least"] is not None and int(q["least"]) == 0
+                ):
+                    part = _Part(part.first, part.last, True, None)
+            self._link(whole.last, part.first)
+            if part.must is not None:
+                musts.append(part.must)
+            whole = _Part(
+                whole.first | part.first if whole.nullable else whole.first,
+                part.last | whole.last if part.nullable else part.last,
+                whole.nullable and part.nullable,
+                None,
+            )
+        # Any one item's must will do: the one of fewest characters, as it is the cheapest to look for.
+        return whole._replace(must=min(musts, key=self._breadth, default=None)), i
+
+    def _breadth(self, must: frozenset[int]) -> tuple[bool, int, int]:
+        """How common the must's characters are in text, the least common first: any wide atom; else
+        the commonest kind of character (punctuation, letters, spaces); then the number of atoms."""
+        atoms = {self.atoms[p].split(":", 1)[1][:-1] for p in must}  # without the flag group
+        kind = max(3 if a in ("\\ ", "\\s") else 2 if _LETTER.search(a) else 1 for a in atoms)
+        return any(_WIDE.search(a) for a in atoms), kind, len(atoms)
+
+    def _position(self, atom: str) -> _Part:
+        self.atoms.append(atom)
+        p = frozenset({len(self.atoms) - 1})
+        return _Part(p, p, False, p)
+
+    def _item(self, i: int, icase: bool) -> tuple[_Part, int]:
+        """The item at `i` and its end."""
+        src = self.src
+        c = src[i]
+        flag = "(?i:" if icase else "(?-i:"
+        if c == "(":
+            group = next((g for g in _GROUPS if src.startswith(g[0], i)), None)
+            if group is None:
+                if src.startswith("(?", i):
+                    raise _Unread(src[i : i + 4])
+                group = ("(", None, False)  # a capturing group
+            opener, case, looks = group
+            part, j = self._branches(i + len(opener), icase if case is None else case)
+            if j >= len(src) or src[j] != ")":
+                raise _Unread("unclosed (")
+            # A lookaround matches no character: what comes after it is what the string holds there.
+            return (_EMPTY if looks else part), j + 1
+        if c == "[":
+            j = i + 1
+            if src[j] == "^":
+                j += 1
+            if src[j] == "]":
+                j += 1
+            while src[j] != "]":
+                if src[j] == "[":
+                    raise _Unread("[ inside a set")
+                j += 2 if src[j] == "\\" else 1
+            return self._position(flag + src[i : j + 1] + ")"), j + 1
+        if c in "^$":
+            return _EMPTY, i + 1
+        if c == "\\":
+            n = src[i + 1]
+            if n in _ZERO_WIDTH_ESCAPES:
+                return _EMPTY, i + 2
+            if n in "pP":
+                j = src.index("}", i) + 1 if src[i + 2] == "{" else i + 3
+                return self._position(flag + src[i:j] + ")"), j
+            if n in _ONE_CHAR_ESCAPES or not (n.isalnum() or n == "_"):
+                return self._position(flag + src[i : i + 2] + ")"), i + 2
+            raise _Unread(src[i : i + 2])
+        if c in "*+?{":
+            raise _Unread(c)
+        return self._position("(?:.)" if c == "." else flag + regex.escape(c) + ")"), i + 1
+
+
+@dataclass(frozen=True)
+class _Automaton:
+    """The position automaton of all the rules; bit p of a mask stands for position p."""
+
+    atoms: tuple[regex.Pattern[str], ...]  # the distinct one-character regexes
+    atom_masks: tuple[int, ...]  # for each atom, the positions it stands at
+    # A character of the Basic Multilingual Plane -> the positions of the atoms of one letter (or
+    # mark) that match it; the other atoms of one letter match no character of that plane.
+    letters: Mapping[str, int]
+    sets: tuple[tuple[regex.Pattern[str], int], ...]  # the other atoms (sets, classes), with their positions
+    first: int
+    last: int
+    follow: tuple[int, ...]  # position -> the positions that may follow it
+    rule_masks: tuple[int, ...]  # rule (by index) -> its positions
+    # rule (by index) -> characters one of which every match holds (None: not known, or too many)
+    musts: tuple[tuple[str, ...] | None, ...]
+    # The automaton made deterministic as lines are met (a state for each set of positions reached;
+    # a few hundred states and their moves, however many lines): state 0 is a line's start.
+    matching: dict[str, int]  # character -> the positions whose atom matches it
+    states: list[int]  # state -> its positions
+    state_of: dict[int, int]  # positions -> state
+    moves: dict[tuple[int, str], int]  # (state, character) -> state
+    rules_at: dict[tuple[int, bool], tuple[int, ...]]  # (state, the line ends there) -> rules (by index)
+
+
+# An atom of one character: a letter or an escaped mark, ignoring case or not.
+_LETTER_ATOM = regex.compile(r"\(\?-?i:(?:\\\W|[^\\\[\]().])\)")
+_PLANE = 0x10000  # characters of the Basic Multilingual Plane (a letter's table covers them)
+
+
+def _automaton(sources: Sequence[str]) -> _Automaton | None:
+    """The rules' automaton, or None if some rule uses syntax that _Reader does not read."""
+    atoms: list[str] = []
+    first = last = 0
+    follow: dict[int, set[int]] = {}
+    rule_masks = []
+    must_atoms: list[set[str] | None] = []
+    try:
+        for source in sources:
+            start = len(atoms)
+            reader = _Reader(source, atoms)
+            part = reader.read()
+            first |= sum(1 << p for p in part.first)
+            last |= sum(1 << p for p in part.last)
+            follow.update(reader.follow)
+            rule_masks.append(sum(1 << p for p in range(start, len(atoms))))
+            must = None if part.must is None else {atoms[p] for p in part.must}
+            narrow = must and reader._breadth(part.must) <= (False, 3, _MUST_CHARS)
+            must_atoms.append(must if narrow else None)
+        distinct = list(dict.fromkeys(atoms))
+        compiled = tuple(regex.compile(a) for a in distinct)
+        every = _every_character()
+        musts = _must_characters(must_atoms, every)
+        index = {a: k for k, a in enumerate(distinct)}
+        atom_masks = [0] * len(distinct)
+        for p, a in enumerate(atoms):
+            atom_masks[index[a]] |= 1 << p
+        letters = _letters(distinct, compiled, atom_masks, every[:_PLANE])
+    except (_Unread, IndexError, ValueError, regex.error):
+        return None
+    return _Automaton(
+        atoms=compiled,
+        atom_masks=tuple(atom_masks),
+        letters=letters,
+        sets=tuple(
+            (atom, positions)
+            for a, atom, positions in zip(distinct, compiled, atom_masks, strict=True)
+            if not _LETTER_ATOM.fullmatch(a)
+        ),
+        first=first,
+        last=last,
+        follow=tuple(sum(1 << q for q in follow.get(p, ())) for p in range(len(atoms))),
+        rule_masks=tuple(rule_masks),
+        musts=musts,
+        matching={},
+        states=[-1],  # (no position is -1: the start is told by its number)
+        state_of={},
+        moves={},
+        rules_at={},
+    )
+
+
+def _letters(
+    distinct: Sequence[str], compiled: Sequence[regex.Pattern[str]], masks: Sequence[int], plane: str
+) -> dict[str, int]:
+    """_Automaton.letters: every character of `plane` that an atom of one letter matches, found by one
+    scan of them all (ignoring case, an atom matches other characters than the one written, and only
+    the regex module knows which), with the positions of the atoms it matches."""
+    letters = [k for k, a in enumerate(distinct) if _LETTER_ATOM.fullmatch(a)]
+    union = "|".join(
+        f"{flag}[{''.join(distinct[k][len(flag) : -1] for k in letters if distinct[k].startswith(flag))}])"
+        for flag in ("(?i:", "(?-i:")
+        if any(distinct[k].startswith(flag) for k in letters)
+    )
+    if not union:
+        return {}
+    found = "".join(sorted(set(regex.findall(union, plane))))
+    table: dict[str, int] = {}
+    for k in letters:
+        for c in compiled[k].findall(found):
+            table[c] = table.get(c, 0) | masks[k]
+    return table
+
+
+def _must_characters(must_atoms: Sequence[set[str] | None], every: str) -> tuple[tuple[str, ...] | None, ...]:
+    """For each rule, every character that its must atoms match, if there are few (None otherwise).
+
+    The characters are found by matching every code point: an atom that ignores case matches other
+    characters than those written, and only the regex module knows which."""
+    wanted = sorted(set().union(*(m for m in must_atoms if m)))
+    if not wanted:
+        return tuple(None for _ in must_atoms)
+    found = sorted(set(regex.findall("|".join(wanted), every)))
+    if len(found) <= 1000:
+        matches = {a: [c for c in found if regex.fullmatch(a, c)] for a in wanted}
+    else:  # some atom matches many characters: each alone, stopping when it has too many
+        matches = {a: [m[0] for m in itertools.islice(regex.finditer(a, every), _MUST_CHARS + 1)] for a in wanted}
+    out: list[tuple[str, ...] | None] = []
+    for must in must_atoms:
+        chars = tuple(sorted({c for a in must for c in matches[a]})) if must else ()
+        out.append(chars if must and len(chars) <= _MUST_CHARS else None)
+    return tuple(out)
+
+
+def _every_character() -> str:
+    """Every code point (surrogates too) in one string."""
+    plane = bytearray(array("I", range(0x10000)).tobytes())
+    planes = []
+    for n in range(0x11):
+        plane[2::4] = bytes([n]) * 0x10000  # the third byte of each little-endian code point
+        planes.append(bytes(plane))
+    return b"".join(planes).decode("utf-32-le", "surrogatepass")
+
+
+def _matching(auto: _Automaton, c: str) -> int | None:
+    """The positions whose atom matches the character `c`; None for a new character once 10,000 are
+    kept (every atom is asked about a character beyond the Basic Multilingual Plane, which costs)."""
+    mask = auto.matching.get(c)
+    if mask is None:
+        if len(auto.matching) >= 10_000:
+            return None
+        if ord(c) < _PLANE:
+            mask = auto.letters.get(c, 0)
+            for atom, positions in auto.sets:
+                if atom.fullmatch(c):
+                    mask |= positions
+        else:
+            mask = 0
+            for atom, positions in zip(auto.atoms, auto.atom_masks, strict=True):
+                if atom.fullmatch(c):
+                    mask |= positions
+        auto.matching[c] = mask
+    return mask
+
+
+def _move(auto: _Automaton, state: int, c: str) -> int | None:
+    """The state after reading `c` in `state`; None for a character, or a state, too many to tell."""
+    found = auto.moves.get((state, c))
+    if found is None:
+        matching = _matching(auto, c)
+        if matching is None:
+            return None
+        if state == 0:
+            after = auto.first
+        else:
+            after = 0
+            rest = auto.states[state]
+            while rest:
+                low = rest & -rest
+                after |= auto.follow[low.bit_length() - 1]
+                rest ^= low
+        positions = after & matching
+        found = auto.state_of.get(positions)
+        if found is None:
+            if len(auto.states) >= 100_000:
+                return None
+            found = len(auto.states)
+            auto.states.append(positions)
+            auto.state_of[positions] = found
+        if len(auto.moves) < 100_000:
+            auto.moves[(state, c)] = found
+    return found
+
+
+def _candidates(auto: _Automaton, s: str) -> tuple[int, ...] | None:
+    """The rules (by index) that may match the line `s`, judged by its first characters; None when a
+    character is one too many to tell."""
+    state: int | None = 0
+    moves = auto.moves
+    for c in s[:_PREFIX]:
+        state = moves.get((state, c)) or _move(auto, state, c)  # (state 0 is never reached again)
+        if state is None:
+            return None
+    key = (state, len(s) <= _PREFIX)
+    found = auto.rules_at.get(key)
+    if found is None:
+        positions = auto.states[state] & auto.last if key[1] else auto.states[state]
+        found = tuple(k for k, mask in enumerate(auto.rule_masks) if positions & mask)
+        if len(auto.rules_at) < 100_000:
+            auto.rules_at[key] = found
+    return found
+
+
 def classify_line(line: str) -> Rule | None:
     """The furniture rule a whole line matches (trimmed), or None for a line of the article."""
-    cfg = _config()
-    s = line.strip()
+    return _classify(_config(), line.strip())
+
+
+def _classify(cfg: _Config, s: str) -> Rule | None:
+    """classify_line for a trimmed line."""
     if not s or len(s) > cfg.longest:
+        return None
+    auto = cfg.automaton
+    candidates = None if auto is None else _candidates(auto, s)
+    if auto is not None and candidates is not None:
+        # The first rule that matches and allows the line's length, as the combined regex finds it.
+        n = len(s)
+        rules = cfg.rules
+        for k in candidates:
+            rule = rules[k]
+            if n > rule.max_chars:
+                continue
+            must = auto.musts[k]
+            if must is not None:
+                for c in must:
+                    if c in s:
+                        break
+                else:
+                    continue
+            if rule.pattern.fullmatch(s):
+                return rule
         return None
     m = (cfg.combined if len(s) <= cfg.max_chars else cfg.combined_long).fullmatch(s)
     if m is None:
@@ -274,10 +673,13 @@ def _is_block_item(cfg: _Config, s: str) -> bool:
     return len(s) <= cfg.block_item_chars
 
 
+_ANY_LETTER = regex.compile(r"\p{L}")
+
+
 def _is_title(cfg: _Config, s: str) -> bool:
     if len(s) > cfg.title_chars or len(s.split()) < cfg.title_words:
         return False
-    if not regex.search(r"\p{L}", s):
+    if not _ANY_LETTER.search(s):
         return False
     tail = s.rstrip(_CLOSERS)
     return not tail.endswith((".", ",", ";", ":")) or tail.endswith("...")
@@ -352,7 +754,7 @@ def _skip_list(cfg: _Config, lines: Sequence[str], rules: Sequence[Rule | None],
 
 def _walk(cfg: _Config, lines: Sequence[str]) -> tuple[list[int], list[int]]:
     """Indices of the kept lines, and of the page-header lines (before a breadcrumb) that were dropped."""
-    rules = [classify_line(s) if s else None for s in lines]
+    rules = [_classify(cfg, s) if s else None for s in lines]  # the lines are trimmed
     n = len(lines)
     kept: list[int] = []
     header: list[int] = []

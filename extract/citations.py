@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,9 @@ _MAX_LIST = 10  # numbers in one list: "Chỉ thị 03, 05 …"
 _MAX_TAIL = 6  # date, parenthesis, issuer, … after one number
 _MAX_ISSUER_PIECES = 12
 _MAX_TITLE_WORDS = 8  # "Luật Công đoàn số …": words between a named type and its number
+_TITLE_WORD_CHARS = 20  # the longest word of such a title
+# The grammar's space (`parts: sp`) for which the shortcuts below are worked out: one character.
+_ONE_SPACE = r"[^\S\n]"
 _LINK_CHARS = 40  # the longest phrase joining an issuer to the document it issued, with slack
 _DATE_CHARS = 40  # "ngày 12 tháng 6 năm 2021, " before an issuer
 _CLOSE_QUOTE = regex.compile(r"[”\"\n]")  # a quoted subject ends at its closing mark, never past the line
@@ -112,9 +116,17 @@ class Grammar:
     by_abbr: Mapping[str, DocType]  # abbreviation in a symbol (with case) -> type (first listed wins)
     head_re: regex.Pattern[str]
     standalone_re: regex.Pattern[str]
-    head_first_words: tuple[str, ...]  # lower case: every written head starts with one of them
     standalone_hint_re: regex.Pattern[str]  # a piece every standalone symbol holds: "-NQ", "/QĐ"
+    # Both in lower case, for the standalone `re` module, which skips ahead on it: every head (any 1-3
+    # characters for a space) and every standalone hint ("-", any one character or none, "nq"). Where
+    # this finds nothing in the lower-cased text, head_re and standalone_hint_re find nothing. Worked
+    # out for a grammar whose space is one character (None for another).
+    scan_re: re.Pattern[str] | None
     number_intro_re: regex.Pattern[str]
+    number_word_re: regex.Pattern[str]
+    # A named type ("Luật") is cited only with a number word this close after it (past a title), when
+    # the grammar's space is one character (None: not worked out).
+    title_reach: int | None
     title_re: regex.Pattern[str]
     item_re: regex.Pattern[str]
     shape_styles: Mapping[str, str]  # wrapper group name -> style
@@ -447,7 +459,7 @@ def grammar() -> Grammar:
     )
     title_stop = _alternation(_strings(g, "title_stop_words", GRAMMAR))
     title_re = _regex(
-        f"(?:{sp}(?!(?i:{title_stop})(?![\\p{{L}}\\d]))[\\p{{L}}\\d(),-]{{1,20}}){{1,{_MAX_TITLE_WORDS}}}?{gap}"
+        f"(?:{sp}(?!(?i:{title_stop})(?![\\p{{L}}\\d]))[\\p{{L}}\\d(),-]{{1,{_TITLE_WORD_CHARS}}}){{1,{_MAX_TITLE_WORDS}}}?{gap}"
         f"(?=(?i:{_alternation(number_words)}))",
         GRAMMAR,
         g,
@@ -599,9 +611,14 @@ def grammar() -> Grammar:
         by_abbr=by_abbr,
         head_re=head_re,
         standalone_re=standalone_re,
-        head_first_words=tuple(sorted({f.split()[0].lower() for f in by_form if f.split()})),
         standalone_hint_re=_regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
+        scan_re=_scan_re(by_form, by_head_abbr, by_abbr) if sp == _ONE_SPACE else None,
         number_intro_re=number_intro_re,
+        number_word_re=_regex(f"(?i:{_alternation(number_words)})", GRAMMAR, g, "number_words"),
+        # a title of the most words, each after a space, then up to 3 spaces, then the number word
+        title_reach=_MAX_TITLE_WORDS * (1 + _TITLE_WORD_CHARS) + 3 + max(map(len, number_words))
+        if sp == _ONE_SPACE
+        else None,
         title_re=title_re,
         item_re=item_re,
         shape_styles=styles,
@@ -646,6 +663,26 @@ def grammar() -> Grammar:
         registry=tuple(registry),
         examples=tuple(examples),
     )
+
+
+def _scan_re(
+    heads: Iterable[str], head_abbreviations: Iterable[str], abbreviations: Iterable[str]
+) -> re.Pattern[str] | None:
+    """Grammar.scan_re, written with one alternative for each first character at the top, so that the
+    regex engine knows them all and skips ahead to them. None for a head of one character, or with a
+    space second, or starting with a hint's mark (_scan tells heads from hints by their first one)."""
+    by_first: dict[str, list[str]] = {}
+    for head in {h.lower() for h in [*heads, *head_abbreviations]}:
+        if len(head) < 2 or head[1].isspace() or head[0] in "-–/":
+            return None
+        by_first.setdefault(head[0], []).append(head[1:])
+    alternatives = [
+        re.escape(first) + patterns.literal_alternation(rests, space=r"[^\n]{1,3}")
+        for first, rests in sorted(by_first.items())
+    ]
+    symbol = _alternation({a.lower() for a in abbreviations})
+    alternatives += [re.escape(mark) + f"(?s:.)?{symbol}" for mark in "-–/"]
+    return re.compile("|".join(alternatives))
 
 
 def examples() -> tuple[Example, ...]:
@@ -895,37 +932,55 @@ def _before(gr: Grammar, text: str, start: int) -> tuple[int, int, dt.date | Non
 _STANDALONE_BACK = 40  # characters: the most from a standalone citation's start to its symbol's "-" or "/"
 
 
-def _heads(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
-    """What `gr.head_re.finditer(text)` finds, trying the regex only where a head's first word or a
-    head abbreviation stands: a scan of the whole text at every character costs ten times more."""
+def _scan(gr: Grammar, text: str) -> tuple[list[int], list[int]] | None:
+    """Where a head may start and where the standalone hints start, from one scan of the lower-cased
+    text with `gr.scan_re`; None where it cannot tell. (Every letter the regex module matches to a
+    head's letter, ignoring case, lowers to it.)"""
+    if gr.scan_re is None:
+        return None
     low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
-        yield from gr.head_re.finditer(text)
-        return
-    starts: set[int] = set()
-    for words, where in ((gr.head_first_words, low), (tuple(gr.by_head_abbr), text)):
-        for w in words:
-            i = where.find(w)
-            while i >= 0:
-                starts.add(i)
-                i = where.find(w, i + 1)
+        return None
+    heads: list[int] = []
+    hints: list[int] = []
+    search = gr.scan_re.search
+    found = search(low)
+    while found is not None:  # every start, those inside another's match too
+        p = found.start()
+        (hints if low[p] in "-–/" else heads).append(p)
+        found = search(low, p + 1)
+    return heads, hints
+
+
+def _heads(gr: Grammar, text: str, starts: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:
+    """What `gr.head_re.finditer(text)` finds, trying the regex only where a head may start (`_scan`):
+    a scan of the whole text at every character costs ten times more."""
+    if starts is None:
+        scanned = _scan(gr, text)
+        if scanned is None:
+            yield from gr.head_re.finditer(text)
+            return
+        starts = scanned[0]
     pos = 0
-    for i in sorted(starts):
+    for i in starts:
         if i < pos:
             continue
         h = gr.head_re.match(text, i)
         if h:
-            pos = h.end()
+            pos = h.end()  # a head is never empty
             yield h
 
 
-def _standalones(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
+def _standalones(gr: Grammar, text: str, hints: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:
     """What `gr.standalone_re.finditer(text)` finds, trying the regex only a little before a symbol's
-    "-NQ" or "/QĐ": every match holds one, close to its start."""
+    "-NQ" or "/QĐ": every match holds one, close to its start. (`hints` may hold more places than
+    `gr.standalone_hint_re` finds: a place more is only looked at.)"""
+    if hints is None:
+        scanned = _scan(gr, text)
+        hints = scanned[1] if scanned is not None else [m.start() for m in gr.standalone_hint_re.finditer(text)]
     pos = 0
     tried = 0
-    for hint in gr.standalone_hint_re.finditer(text):
-        c = hint.start()
+    for c in hints:
         i = max(pos, tried, c - _STANDALONE_BACK)
         while i <= c:
             s = gr.standalone_re.match(text, i)
@@ -940,7 +995,8 @@ def _standalones(gr: Grammar, text: str) -> Iterator[regex.Match[str]]:
 def _mentions(gr: Grammar, text: str) -> list[_Mention]:
     out: list[_Mention] = []
     taken_until = 0
-    for h in _heads(gr, text):
+    scanned = _scan(gr, text)
+    for h in gr.head_re.finditer(text) if scanned is None else _heads(gr, text, scanned[0]):
         if h.start() < taken_until:
             continue
         try:
@@ -952,7 +1008,7 @@ def _mentions(gr: Grammar, text: str) -> list[_Mention]:
             taken_until = max(m.end for m in got)
     starts = [m.start for m in out]  # head mentions do not overlap and come in order
     ends = [m.end for m in out]
-    for s in _standalones(gr, text):
+    for s in _standalones(gr, text, None if scanned is None else scanned[1]):
         i = bisect.bisect_right(starts, s.start("num"))
         if i and ends[i - 1] > s.start("num"):
             continue  # already read as part of a head's citation
@@ -987,6 +1043,8 @@ def _mention_at(gr: Grammar, text: str, h: regex.Match[str]) -> list[_Mention]:
     pos = h.end()
     abbreviated = written is None
     if doc.named:  # "Luật Công đoàn số …": step over the title
+        if gr.title_reach is not None and not gr.number_word_re.search(text, pos, pos + gr.title_reach):
+            return []  # no number word where the title or the number could end: not cited
         t = gr.title_re.match(text, pos)
         if t and not gr.head_re.search(text, t.start(), t.end()):  # the title never holds another document
             pos = t.end()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-from collections.abc import Mapping
+import re
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ import regex
 
 from extract import patterns
 from extract.model import Body
+from extract.normalise import char_class
 
 DATES = "dates"
 PROVINCES = "provinces"
@@ -48,6 +51,9 @@ class _Dates:
     min_year: int
     max_year: int
     line_chars: int
+    # A valid date's year is a number of at least min_year, read by int(): text with fewer decimal
+    # digits than min_year has holds no date. (`re`'s \d is what int() reads as a digit.)
+    year_digits: re.Pattern[str]
 
 
 def _number(node: Any, key: str, default: Any, name: str, kind: type[int] | type[float]) -> Any:
@@ -91,12 +97,14 @@ def _dates() -> _Dates:
     filler = patterns.compile_regex(
         rf"(?:{time})|{words}|[\s,;:|()\[\]/.+–—-]", DATES, data, "line_words", flags=regex.IGNORECASE
     )
+    min_year = _number(data, "min_year", 1990, DATES, int)
     return _Dates(
         forms=tuple(forms),
         filler=filler,
-        min_year=_number(data, "min_year", 1990, DATES, int),
+        min_year=min_year,
         max_year=_number(data, "max_year", 2100, DATES, int),
         line_chars=_number(data, "line_chars", 100, DATES, int),
+        year_digits=re.compile(rf"(?:\D*\d){{{len(str(max(1, min_year)))}}}"),
     )
 
 
@@ -117,6 +125,8 @@ def _valid(cfg: _Dates, year: str, month: str, day: str) -> dt.date | None:
 
 def _find_date(text: str, cfg: _Dates) -> tuple[dt.date, int, int] | None:
     """The first valid date in `text` by the first form that finds one, with its span."""
+    if cfg.year_digits.match(text) is None:
+        return None
     for form in cfg.forms:
         for m in form.pattern.finditer(text):
             date = _valid(cfg, m["year"], m["month"], m["day"])
@@ -170,8 +180,8 @@ def is_date_line(line: str) -> bool:
         return False
     cfg = _dates()
     line = line.strip()
-    if not line or len(line) > cfg.line_chars:
-        return False
+    if not line or len(line) > cfg.line_chars or cfg.year_digits.match(line) is None:
+        return False  # (a line without a year's digits has no date before its bar either)
     # A date line may share its line with other widgets after a bar: "16/12/2018 | Lượt xem: 30".
     head = line.split("|", 1)[0]
     try:
@@ -218,13 +228,20 @@ class _Province:
 @dataclass(frozen=True)
 class _Gazetteer:
     pattern: regex.Pattern[str]
+    # The names with no lookaround, for the standard `re` module, which skips ahead on it: `pattern`
+    # is tried only where this finds a name (trying it at every character costs four times more).
+    hint: re.Pattern[str]
     upper_pattern: regex.Pattern[str]
     by_alias: Mapping[str, _Province]
     by_folded: Mapping[str, _Province]
     by_key: Mapping[str, _Province]
     context: regex.Pattern[str]
+    context_hint: re.Pattern[str]  # a context word with at most 4 characters after it
+    context_reach: int  # a context mention starts at most this far before the province name
     upper_context: regex.Pattern[str]
     person_words: frozenset[str]
+    person_hint: re.Pattern[str]  # any person word
+    person_reach: int  # a person word before a name starts at most this far before it
     merger_date: dt.date
     title_weight: float
     context_weight: float
@@ -313,15 +330,23 @@ def _gazetteer() -> _Gazetteer:
         r"(?<![\p{L}\p{N}])(?:" + "|".join(regex.escape(w) for w in context_words) + r")[\s(]{1,3}$"
     )
     context = regex.compile(context_source)
+    person_words = frozenset(str(w) for w in data.get("person_words") or ())
+    # A context word, and the word before a name (_WORD_BEFORE), end the text but for up to 3 spaces
+    # (or brackets) and a final line break (`$`): each starts within its longest length + 4 of the end.
     return _Gazetteer(
         pattern=pattern,
+        hint=re.compile(alternation),
         upper_pattern=upper_pattern,
         by_alias=by_alias,
         by_folded={alias.casefold(): province for alias, province in by_alias.items()},
         by_key=by_key,
         context=context,
+        context_hint=re.compile(r"(?:" + "|".join(re.escape(w) for w in context_words) + r")(?s:.){1,4}\Z"),
+        context_reach=max(map(len, context_words), default=0) + 4,
         upper_context=regex.compile(context_source, regex.IGNORECASE),
-        person_words=frozenset(str(w) for w in data.get("person_words") or ()),
+        person_words=person_words,
+        person_hint=re.compile(patterns.literal_alternation(person_words)),
+        person_reach=max(map(len, person_words), default=0) + 4,
         merger_date=_date_value(data["merger_date"], data, "merger_date"),
         title_weight=_number(weights, "title", None, PROVINCES, float),
         context_weight=_number(weights, "context", None, PROVINCES, float),
@@ -340,31 +365,76 @@ _WORD_BEFORE = regex.compile(r"([\p{L}\p{N}]{1,30})\s{1,3}$")
 _WORD_AFTER = regex.compile(r"\s{1,3}([\p{L}\p{N}]{1,30})")
 
 
+@functools.lru_cache(maxsize=1)
+def _upper_hint() -> re.Pattern[str]:
+    """Three words of _UPPER_RUN's letters in a row, for the standard `re` module (which skips ahead
+    on it): text without this has no run of capitals, and _UPPER_RUN need not read it. Its letter
+    class holds every character of the Basic Multilingual Plane that the `regex` module calls upper
+    case (its Unicode may be newer than Python's), and every character beyond that plane."""
+    plane = (array("I", range(0xD800)).tobytes() + array("I", range(0xE000, 0x10000)).tobytes()).decode("utf-32-le")
+    upper = regex.findall(r"\p{Lu}", plane)
+    beyond = "\U00010000-\U0010ffff"  # one range, so that the class stays fast to test
+    letter = char_class(upper, beyond)
+    letter_or_dot = char_class([*upper, "."], beyond)
+    word = rf"{letter}{letter_or_dot}{{0,20}}"
+    return re.compile(rf"{word}[ \-–]{{1,3}}{word}[ \-–]{{1,3}}{letter}")
+
+
+def _names(gaz: _Gazetteer, text: str) -> Iterator[Any]:
+    """What `gaz.pattern.finditer(text)` finds, trying the pattern only where `gaz.hint` finds a name
+    (its lookbehind still sees the character before)."""
+    pos = 0
+    while True:
+        hit = gaz.hint.search(text, pos)
+        if hit is None:
+            return
+        m = gaz.pattern.match(text, hit.start())
+        if m is None:
+            pos = hit.start() + 1
+        else:
+            pos = m.end()  # a name is never empty
+            yield m
+
+
 def _mentions(gaz: _Gazetteer, text: str) -> list[tuple[_Province, int, bool]]:
     """(province, position, in a locale context) for every mention that is not part of a person's name."""
     found: list[tuple[_Province, int, int, bool]] = []  # province, start, end, in capitals
-    runs = [(m.start(), m.end()) for m in _UPPER_RUN.finditer(text)]
+    # Every run starts with three words that _upper_hint finds, so none starts before its first find.
+    first = _upper_hint().search(text)
+    runs = [] if first is None else [(m.start(), m.end()) for m in _UPPER_RUN.finditer(text, first.start())]
     for start, end in runs:
         for m in gaz.upper_pattern.finditer(text, start, end):
             found.append((gaz.by_folded[m[0].casefold()], m.start(), m.end(), True))
     starts = [start for start, _ in runs]
-    for m in gaz.pattern.finditer(text):
+    for m in _names(gaz, text):
         r = bisect.bisect_right(starts, m.start()) - 1
         if r < 0 or m.start() >= runs[r][1]:
             found.append((gaz.by_alias[m[0]], m.start(), m.end(), False))
     found.sort(key=lambda f: f[1])
     out: list[tuple[_Province, int, bool]] = []
     for province, start, end, capitals in found[:_MAX_MENTIONS]:
-        after = _WORD_AFTER.match(text, end)
-        if after and after[1].casefold() in {w.casefold() for w in province.not_followed_by}:
-            continue
+        if province.not_followed_by:
+            after = _WORD_AFTER.match(text, end)
+            if after and after[1].casefold() in {w.casefold() for w in province.not_followed_by}:
+                continue
         before_text = text[max(0, start - 40) : start]
-        before = _WORD_BEFORE.search(before_text)
+        n = len(before_text)
         # "Nguyễn Hải Dương", "Trần Thái Bình": after a surname or middle name it is a person's name.
-        if before and not capitals and before[1] in gaz.person_words:
-            continue
-        context_pattern = gaz.upper_context if capitals else gaz.context
-        out.append((province, start, context_pattern.search(before_text) is not None))
+        # (The word before can be one only if a person word ends near the end: the cheap test first.)
+        if not capitals and gaz.person_hint.search(before_text, max(0, n - gaz.person_reach)):
+            before = _WORD_BEFORE.search(before_text)
+            if before and before[1] in gaz.person_words:
+                continue
+        if capitals:
+            context = gaz.upper_context.search(before_text) is not None
+        else:
+            # A context word ends just before the end, so it starts within reach of it (the lookbehind
+            # still sees the character before where the search starts).
+            lo = max(0, n - gaz.context_reach)
+            context = gaz.context_hint.search(before_text, lo) is not None and (
+                gaz.context.search(before_text, lo) is not None
+            )
+        out.append((province, start, context))
     return out
 
 

@@ -50,8 +50,7 @@ _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 
 _CRLF = re.compile(r"\r\n?")
 _SPACE_RUN = re.compile(r"\t[ \t]*| [ \t]+")  # a single plain space is left as it is
-_LINE_EDGE = re.compile(r" ?\n ?")  # after _SPACE_RUN a line edge holds at most one space
-_BLANK_RUN = re.compile(r"\n{3,}")
+_BLANK_RUN = re.compile(r"\n\n\n+")  # a literal start: the regex engine skips ahead to it fast
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,13 @@ class Rules:
 
     stray: re.Pattern[str]  # matches any character of `table`
     table: Mapping[str, str]  # character -> replacement
+    # The characters of `table` that str.isprintable() accepts: a text all printable holds no other
+    # character of `table`. None when there are too many to look for one by one.
+    printable: tuple[str, ...] | None
     tone: re.Pattern[str]  # an old-style nucleus closing its syllable
+    # `tone` split by the nucleus's first letter: each starts with a plain letter, which the regex
+    # engine skips ahead to much faster than to any of several letters.
+    tone_by_first: tuple[re.Pattern[str], ...]
     onsets: frozenset[str]  # lower case, with "" for no onset
     moves: Mapping[str, str]  # old-style nucleus (any case) -> modern nucleus
     examples: tuple[tuple[str, str, str], ...]  # (entry id, input, expected)
@@ -220,11 +225,17 @@ def _build(data: Any) -> Rules:
     for nucleus in moves:
         seconds.setdefault(nucleus[0], set()).add(nucleus[1])
     # Only the nucleus is searched for (fast); its onset is checked when it is found (rarely).
-    nuclei_alt = "|".join(re.escape(first) + _char_class(rest) for first, rest in sorted(seconds.items()))
+    nuclei_alt = "|".join(re.escape(first) + char_class(rest) for first, rest in sorted(seconds.items()))
+    printable = tuple(sorted(c for c in table if c.isprintable()))
     return Rules(
-        stray=re.compile(_char_class(table)),
+        stray=re.compile(char_class(table)),
         table=table,
+        printable=printable if len(printable) <= 16 else None,
         tone=re.compile(rf"(?:{nuclei_alt})(?![\w{_COMBINING}])"),
+        tone_by_first=tuple(
+            re.compile(re.escape(first) + char_class(rest) + rf"(?![\w{_COMBINING}])")
+            for first, rest in sorted(seconds.items())
+        ),
         onsets=frozenset(o.lower() for o in onsets) | {""},
         moves=moves,
         examples=tuple(examples),
@@ -238,8 +249,9 @@ def rules() -> Rules:
     return _build(patterns.load(PATTERN_FILE))
 
 
-def _char_class(chars: Iterable[str]) -> str:
-    """A regex character class for `chars`, written as ranges (much faster to match than a long list)."""
+def char_class(chars: Iterable[str], extra: str = "") -> str:
+    """A regex character class for `chars`, written as ranges (much faster to match than a long list),
+    and `extra` (regex syntax, put inside the brackets as it is)."""
     codes = sorted({ord(c) for c in chars})
     parts = []
     i = 0
@@ -250,11 +262,24 @@ def _char_class(chars: Iterable[str]) -> str:
         first, last = re.escape(chr(codes[i])), re.escape(chr(codes[j]))
         parts.append(first if i == j else f"{first}-{last}")
         i = j + 1
-    return "[" + "".join(parts) + "]"
+    return "[" + "".join(parts) + extra + "]"
 
 
 def _replacer(table: Mapping[str, str]) -> Callable[[re.Match[str]], str]:
     return lambda m: table[m.group()]
+
+
+def _may_hold_stray(rules_: Rules, text: str) -> bool:
+    """False when `text` certainly holds no character of the table (a cheap test; most texts have none)."""
+    if rules_.printable is None:
+        return True
+    # Line breaks and tabs are never in the table, but str.isprintable() refuses them.
+    probe = text.replace("\n", " ")
+    if "\t" in probe:
+        probe = probe.replace("\t", " ")
+    if not probe.isprintable():
+        return True
+    return any(c in text for c in rules_.printable)
 
 
 def _is_word_char(c: str) -> bool:
@@ -277,6 +302,24 @@ def _fix_tone(rules_: Rules) -> Callable[[re.Match[str]], str]:
     return fix
 
 
+def _fix_tones(rules_: Rules, text: str) -> str:
+    """`rules_.tone.sub(_fix_tone(rules_), text)`, one scan for each first letter. A nucleus is two
+    letters and its second is never a first one, so nuclei never overlap: each scan finds the same
+    ones as the whole regex."""
+    found = [m for pattern in rules_.tone_by_first for m in pattern.finditer(text)]
+    if not found:
+        return text
+    found.sort(key=lambda m: m.start())
+    fix = _fix_tone(rules_)
+    parts = []
+    last = 0
+    for m in found:
+        parts += (text[last : m.start()], fix(m))
+        last = m.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 def normalise(text: str) -> str:
     """Return `text` normalised as described in `NORMALISATION_STEPS`. Idempotent; never raises.
 
@@ -290,13 +333,20 @@ def normalise(text: str) -> str:
         text = _CRLF.sub("\n", text)
     # Characters of the table and (for NFC) anything outside ASCII are rare in plain text: skip
     # the slower steps when there is nothing for them to do.
-    if not text.isascii():
+    ascii_only = text.isascii()
+    if _may_hold_stray(r, text):
         text = r.stray.sub(_replacer(r.table), text)
+    if not ascii_only:
         text = unicodedata.normalize("NFC", text)
-        text = r.tone.sub(_fix_tone(r), text)
-    else:
-        text = r.stray.sub(_replacer(r.table), text)
-    text = _SPACE_RUN.sub(" ", text)
-    text = _LINE_EDGE.sub("\n", text)
+        text = _fix_tones(r, text)
+    if "\t" in text or "  " in text:
+        text = _SPACE_RUN.sub(" ", text)
+    # Every run of spaces and tabs is now one space, so a line edge holds at most one: removing a
+    # space before and one after each line break strips every line (plain `in` and replace are
+    # much faster than a regex pass).
+    if " \n" in text:
+        text = text.replace(" \n", "\n")
+    if "\n " in text:
+        text = text.replace("\n ", "\n")
     text = _BLANK_RUN.sub("\n\n", text)
     return text.strip(" \n")

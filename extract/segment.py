@@ -24,10 +24,16 @@ import regex
 from extract.model import Sentence, Span, Token
 
 # A line that is not blank is a paragraph: the body finder keeps one paragraph per line.
-_PARAGRAPH = regex.compile(r"[^\n]*\S[^\n]*")
+_NOT_SPACE = regex.compile(r"\S")
+
+
+def _not_blank(line: str) -> bool:
+    r"""The line holds a character that is not a space (\S). Every space of the regex module is one
+    for str.isspace too, so a line starting with a character that is none has one (most lines)."""
+    return bool(line) and (not line[0].isspace() or _NOT_SPACE.search(line) is not None)
 
 # Pieces starting like this continue the previous sentence.
-_CONTINUATION = regex.compile(r"^(?:\p{Ll}|\p{N}|[”’\"')\]},;:%…])")
+_CONTINUATION = regex.compile(r"\p{Ll}|\p{N}|[”’\"')\]},;:%…]")
 _OPEN_QUOTES = "“‘«"
 _CLOSE_QUOTES = "”’»"
 # At most this many pieces are joined into one sentence, so an unclosed quote can't swallow a paragraph.
@@ -41,49 +47,124 @@ _SYMBOL = regex.compile(
 
 def paragraphs(text: str) -> list[Span]:
     """Each non-blank line is a paragraph."""
-    return [Span(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
-
-
-_SENT_END = regex.compile(r"[.?!]")
+    out = []
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        if _not_blank(line):
+            out.append(Span(start, end))
+        start = end + 1
+    return out
 
 
 @functools.lru_cache(maxsize=1)
-def _sent_tokenize() -> Callable[[str], list[str]]:
+def _tokenizer() -> Any:
+    """underthesea's sentence tokenizer, if it is the one `_sentence_spans` follows (else None)."""
     from underthesea import sent_tokenize
 
     sent_tokenize("Khởi động.")  # loads its abbreviations
     try:
         from underthesea.pipeline.sent_tokenize import sentence_tokenizer as tokenizer
     except ImportError:
-        tokenizer = None
+        return None
     ends = getattr(tokenizer, "SENT_END_CHARS", None)
     if ends != frozenset(".?!") or not callable(getattr(tokenizer, "_is_sentence_boundary", None)):
+        return None
+    return tokenizer
+
+
+# Texts on which `_ends_sentence` must agree with underthesea's `_is_sentence_boundary` at every ".",
+# "?" and "!", or the latter is asked instead.
+_PROBES = (
+    "TP. Hồ Chí Minh. Ông A. Nguyễn hỏi: sao? Vâng! Được.",
+    "1.500.000 đồng. Sau đó 3.5. Rồi 12.",
+    "ts. Nguyễn, ths. Lê, e.g. thế, v.v... Và U.S.A. nay. Tp.HCM. Xong",
+    "x.\nY. .. . a. İ. ΣΑ. 2. a1.b2. ...!? Hết?! ",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _abbreviations() -> tuple[frozenset[str], int] | None:
+    """underthesea's abbreviations and the longest one's length, if `_ends_sentence` gives the same
+    answers as its tokenizer on the probes (None otherwise: the tokenizer is asked)."""
+    tokenizer = _tokenizer()
+    abbrevs = getattr(tokenizer, "abbrev_types", None)
+    if not isinstance(abbrevs, (set, frozenset)) or not all(isinstance(a, str) for a in abbrevs):
+        return None
+    known = (frozenset(abbrevs), max(map(len, abbrevs), default=0))
+    for probe in _PROBES:
+        for i, c in enumerate(probe):
+            if c in ".?!" and _ends_sentence(known, probe, i) != tokenizer._is_sentence_boundary(probe, i):
+                return None
+    return known
+
+
+def _ends_sentence(known: tuple[frozenset[str], int], text: str, i: int) -> bool:
+    """underthesea's `_is_sentence_boundary` for the ".", "?" or "!" at `i`: a "." between digits or
+    after an abbreviation (the letters, digits and dots before it, in lower case) is not a boundary."""
+    if text[i] != ".":
+        return True
+    if i > 0 and text[i - 1].isdigit() and i + 1 < len(text) and text[i + 1].isdigit():
+        return False
+    abbreviations, longest = known
+    # A word longer than every abbreviation is none (lower() never shortens a word): the walk back
+    # stops there, so a long run of dotted words ("a.b.c.d") is not read again for every dot.
+    stop = i - longest - 1
+    j = i - 1
+    while j >= 0 and (text[j].isalnum() or text[j] == "."):
+        if j < stop:
+            return True
+        j -= 1
+    return not (j + 1 < i and text[j + 1 : i].lower() in abbreviations)
+
+
+@functools.lru_cache(maxsize=1)
+def _sent_tokenize() -> Callable[[str], list[str]]:
+    tokenizer = _tokenizer()
+    if tokenizer is None:
+        from underthesea import sent_tokenize
+
         return sent_tokenize  # type: ignore[no-any-return]
     return functools.partial(_sentences_from_text, tokenizer)
-
-
-def _cut(text: str, start: int, end: int, sentences: list[str]) -> int:
-    """Close the sentence text[start:end] (if not blank); return where the next one starts."""
-    sentence = text[start:end].strip()
-    if sentence:
-        sentences.append(sentence)
-    while end < len(text) and text[end] in " \t\n\r":
-        end += 1
-    return end
 
 
 def _sentences_from_text(tokenizer: Any, text: str) -> list[str]:
     """underthesea's `sent_tokenize`, step for step, but jumping from one ".", "?" or "!" to the next
     instead of looking at every character in Python: the same sentences at a tenth of the cost."""
-    if not text or not text.strip():
+    return [text[start:end] for start, end in _sentence_spans(tokenizer, text)]
+
+
+def _sentence_spans(tokenizer: Any, text: str) -> list[tuple[int, int]]:
+    """Where the sentences of `_sentences_from_text` are in `text`."""
+    return _spans(tokenizer, _abbreviations(), text, 0)
+
+
+def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, offset: int) -> list[tuple[int, int]]:
+    """`_sentence_spans`, with the abbreviations given and `offset` added to every span."""
+    if not text or text.isspace():
         return []
-    ends = ".?!"
-    sentences: list[str] = []
+    # every ".", "?" and "!", in order (str.find is many times faster than a regex here)
+    marks = []
+    for mark in ".?!":
+        i = text.find(mark)
+        while i >= 0:
+            marks.append(i)
+            i = text.find(mark, i + 1)
+        if mark == ".":
+            dots = len(marks)
+    if len(marks) > dots:
+        marks.sort()
+    if not marks or not text[marks[0] :].rstrip().strip(".?!"):
+        # No stop, or only one run of them at the end: whatever is decided there, the paragraph is one
+        # sentence (a cut at its end leaves only blanks after it).
+        marks = []
+    cuts = []  # each sentence as text[start:end], before trimming
+    m = len(marks)
+    k = 0
     start = 0
     n = len(text)
-    found = _SENT_END.search(text)
-    while found:
-        i = found.start()
+    while k < m:
+        i = marks[k]
         if text[i] == ".":
             dot_end = i
             while dot_end < n and text[dot_end] == ".":
@@ -93,21 +174,34 @@ def _sentences_from_text(tokenizer: Any, text: str) -> list[str]:
                 while after < n and text[after] in " \t":
                     after += 1
                 if after >= n or text[after].isupper():
-                    start = dot_end = _cut(text, start, dot_end, sentences)
-                found = _SENT_END.search(text, dot_end)
+                    cuts.append((start, dot_end))
+                    while dot_end < n and text[dot_end] in " \t\n\r":
+                        dot_end += 1
+                    start = dot_end
+                while k < m and marks[k] < dot_end:
+                    k += 1
                 continue
-        if tokenizer._is_sentence_boundary(text, i):
+        if _ends_sentence(known, text, i) if known else tokenizer._is_sentence_boundary(text, i):
             end = i + 1
-            while end < n and text[end] in ends:
+            while end < n and text[end] in ".?!":
                 end += 1
-            start = _cut(text, start, end, sentences)
-            found = _SENT_END.search(text, start)
+            cuts.append((start, end))
+            while end < n and text[end] in " \t\n\r":
+                end += 1
+            start = end
+            while k < m and marks[k] < start:
+                k += 1
             continue
-        found = _SENT_END.search(text, i + 1)
-    final = text[start:].strip()
-    if final:
-        sentences.append(final)
-    return sentences
+        k += 1
+    cuts.append((start, n))
+    spans = []
+    for start, end in cuts:  # trimmed, and none blank
+        sentence = text[start:end]
+        stripped = sentence.strip()
+        if stripped:
+            left = offset + start + len(sentence) - len(sentence.lstrip())
+            spans.append((left, left + len(stripped)))
+    return spans
 
 
 @functools.lru_cache(maxsize=1)
@@ -151,7 +245,7 @@ def _align(text: str, pieces: list[str], offset: int) -> Iterator[Span]:
 
 
 def _unclosed_quote(piece: str) -> bool:
-    if not any(q in piece for q in _OPEN_QUOTES):  # most pieces quote nothing
+    if "“" not in piece and "‘" not in piece and "«" not in piece:  # most pieces quote nothing (_OPEN_QUOTES)
         return False
     depth = 0
     for ch in piece:
@@ -162,37 +256,64 @@ def _unclosed_quote(piece: str) -> bool:
     return depth > 0
 
 
-def _repair(text: str, spans: list[Span]) -> list[Span]:
+def _continues(first: str) -> bool:
+    """A piece starting with this character continues the previous sentence (a piece is never empty:
+    its first character decides). Kept for the first 10,000 characters met."""
+    found = _CONTINUES.get(first)
+    if found is None:
+        found = _CONTINUATION.match(first) is not None
+        if len(_CONTINUES) < 10_000:
+            _CONTINUES[first] = found
+    return found
+
+
+_CONTINUES: dict[str, bool] = {}
+
+
+def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join pieces that underthesea split wrongly (see module docstring)."""
-    out: list[Span] = []
+    if len(spans) < 2:
+        return spans
+    out: list[tuple[int, int]] = []
     joined = 0
-    for span in spans:
-        piece = text[span.start : span.end]
+    for start, end in spans:
         if out and joined < _MAX_JOIN:
-            prev = out[-1]
-            prev_text = text[prev.start : prev.end]
-            if _CONTINUATION.match(piece) or _unclosed_quote(prev_text):
-                out[-1] = Span(prev.start, span.end)
+            prev_start, prev_end = out[-1]
+            if _continues(text[start]) or _unclosed_quote(text[prev_start:prev_end]):
+                out[-1] = (prev_start, end)
                 joined += 1
                 continue
-        out.append(span)
+        out.append((start, end))
         joined = 0
     return out
 
 
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of `text`, with their paragraph number, as offsets into `text`."""
-    sentence_tokenize = _sent_tokenize()
+    tokenizer = _tokenizer()
+    known = _abbreviations() if tokenizer is not None else None
     sentences: list[Sentence] = []
-    for p_index, para in enumerate(paragraphs(text)):
-        chunk = text[para.start : para.end]
-        try:
-            pieces = sentence_tokenize(chunk)
-        except Exception:  # a tokenizer failure must not lose the paragraph
-            pieces = [chunk]
-        spans = list(_align(chunk, pieces, para.start)) or [Span(para.start, para.end)]
-        for span in _repair(text, spans):
-            sentences.append(Sentence(len(sentences), span.start, span.end, p_index))
+    p_index = 0
+    start = 0
+    for line in text.split("\n"):  # the paragraphs, as `paragraphs` finds them
+        end = start + len(line)
+        if _not_blank(line):
+            spans = None
+            if tokenizer is not None:  # where the sentences are, without looking for their text
+                try:
+                    spans = _spans(tokenizer, known, line, start)
+                except Exception:
+                    spans = None
+            if spans is None:
+                try:
+                    pieces = _sent_tokenize()(line)
+                except Exception:  # a tokenizer failure must not lose the paragraph
+                    pieces = [line]
+                spans = [(span.start, span.end) for span in _align(line, pieces, start)]
+            for a, b in _repair(text, spans or [(start, end)]):
+                sentences.append(Sentence(len(sentences), a, b, p_index))
+            p_index += 1
+        start = end + 1
     return sentences
 
 

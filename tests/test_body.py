@@ -113,6 +113,85 @@ def test_classify_line(line: str, expected: str | None) -> None:
     assert (found.id if found else None) == expected
 
 
+# Regexes in the syntax the rule automaton reads, tricky where it can be: every string they match must
+# be let through by the automaton (its first characters) and hold a must character.
+AUTOMATON_SOURCES = [
+    r"(?i:a(?:b|)c?)",
+    r"(?-i:A)|(?i:b+)",
+    r"[^|]{1,3}+(?:\|[^|]{1,2}+){1,2}+",
+    r"a{0,2}b{,2}(?:c|\.)*",
+    r"(?:ab)?+a\b|(?<=x)b(?=a)",
+    r"(?i:\p{L}\s?[-.])",
+    r"[]a]|[^]a]b",
+    r"(a|b)+?\|$",
+    r"^a*?(?!b)[.:]{2}",
+    r"(?>a|ab)b|\.\s\-",
+    r"(?i:(?:A\s{1,3}B|»)\s{0,2}\(\d{1,6}\))?[:.»>…]{0,3}",
+    r"(?:a|)(?:b?)c{2}",
+    r"(?i:k)\|",
+]
+ALPHABET = "aAbBc|.:»- (1)Kk"
+
+
+def _strings(n: int) -> list[str]:
+    out = [""]
+    level = [""]
+    for _ in range(n):
+        level = [s + c for s in level for c in ALPHABET]
+        out += level
+    return out
+
+
+@pytest.mark.parametrize("source", AUTOMATON_SOURCES)
+def test_rule_automaton_lets_every_match_through(source: str) -> None:
+    import regex
+
+    auto = body._automaton([source])
+    assert auto is not None
+    pattern = regex.compile(source)
+    matched = 0
+    for s in _strings(4):
+        if s and pattern.fullmatch(s):
+            matched += 1
+            assert 0 in body._candidates(auto, s), s
+            assert auto.musts[0] is None or any(c in s for c in auto.musts[0]), s
+    assert matched
+
+
+def test_rule_automaton_lets_every_furniture_match_through() -> None:
+    cfg = body._config()
+    assert cfg.automaton is not None
+    lines = [str(line) for node in patterns.load("furniture")["rules"] for k in ("drop", "keep")
+             for line in (node.get("examples") or {}).get(k, [])]  # fmt: skip
+    for line in lines + [line.upper() for line in lines] + [line.lower() for line in lines]:
+        s = line.strip()
+        for k, rule in enumerate(cfg.rules):
+            if s and len(s) <= cfg.longest and rule.pattern.fullmatch(s):
+                assert k in body._candidates(cfg.automaton, s), (rule.id, s)
+                must = cfg.automaton.musts[k]
+                assert must is None or any(c in s for c in must), (rule.id, s)
+
+
+@pytest.mark.parametrize(
+    "source", [r"(a)\1", r"(?P<x>a)(?P=x)", r"(?x)a b", r"a{}", r"[[:alpha:]]", r"\x41", r"(?i)a", r"a{e<=1}"]
+)
+def test_rule_automaton_refuses_syntax_it_does_not_read(source: str) -> None:
+    assert body._automaton([r"(?i:b)", source]) is None
+
+
+def test_rule_in_other_syntax_tries_every_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_caches: None
+) -> None:
+    content = (ROOT / "patterns" / "furniture.yaml").read_text(encoding="utf-8")
+    content = content.replace("\nrules:\n", "\nrules:\n  - id: twice\n    kind: line\n    regex: '(\\x61b){2}'\n", 1)
+    (tmp_path / "furniture.yaml").write_text(content, encoding="utf-8")
+    monkeypatch.setenv(patterns.PATTERNS_ENV, str(tmp_path))
+    assert body._config().automaton is None
+    assert body.classify_line("abab").id == "twice"  # type: ignore[union-attr]
+    assert body.classify_line("Bình luận").id == "comments_heading"  # type: ignore[union-attr]
+    assert body.classify_line("Ông Tín chia sẻ kinh nghiệm trong công tác phát triển đoàn viên.") is None
+
+
 # ---------------------------------------------------------------------------------------------------
 # The five seeds: furniture out, paragraphs in, title, date line, author
 

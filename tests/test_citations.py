@@ -593,3 +593,18 @@ def test_heads_and_symbols_found_as_the_regexes_find_them_on_any_text(text: str)
     gr = citations_module.grammar()
     assert _found(citations_module._heads(gr, text)) == _found(gr.head_re.finditer(text))
     assert _found(citations_module._standalones(gr, text)) == _found(gr.standalone_re.finditer(text))
+
+
+def test_every_letter_matched_to_a_head_ignoring_case_lowers_to_it() -> None:
+    # _heads looks for heads in the lower-cased text: it relies on this (a letter whose lower case
+    # is longer, such as İ, makes it read the text with the regex instead).
+    import regex
+
+    from extract.body import _every_character
+
+    gr = citations_module.grammar()
+    every = _every_character()
+    letters = {c for head in [*gr.by_form, *gr.by_head_abbr] for c in head if not c.isspace()}
+    for letter in letters:
+        for c in regex.findall(f"(?i:{regex.escape(letter)})", every):
+            assert c.lower() == letter.lower() or len(c.lower()) != 1, (letter, c)

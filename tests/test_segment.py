@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -156,3 +158,26 @@ def test_text_underthesea_would_respell_is_segmented_by_word_tokenize(text: str)
         assert text[t.start : t.end] == t.token
     # every word of the text is in a token: none is lost where offsets are hard to find again
     assert "".join(t.token for t in tokens).replace(" ", "") == "".join(text.split())
+
+
+def test_dotted_words_take_linear_time() -> None:
+    # Every "." looks back at the word before it; a run of dotted words must not be read again for each.
+    start = time.perf_counter()
+    sentences = split_sentences("a." * 100_000)
+    assert time.perf_counter() - start < 10
+    assert sentences and sentences[-1].end == 200_000
+
+
+def test_abbreviations_agree_with_underthesea() -> None:
+    from extract.segment import _abbreviations
+
+    assert _abbreviations() is not None  # else every "." asks underthesea (the same sentences, slower)
+
+
+def test_every_space_of_the_regex_module_is_a_space_for_python() -> None:
+    # _not_blank takes a line starting with a character that str.isspace refuses for a paragraph.
+    import regex
+
+    from extract.body import _every_character
+
+    assert all(c.isspace() for c in regex.findall(r"\s", _every_character()))
