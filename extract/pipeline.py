@@ -53,7 +53,7 @@ def process_document(doc: Document, *, tokens: bool = False) -> Result:
         from extract import body as body_stage
         from extract import citations as citations_stage
         from extract import facts as facts_stage
-        from extract import learn, metadata, segment
+        from extract import learn, metadata, numbers, segment
         from extract.normalise import normalise
 
         title_given = _clean(normalise, doc.title)
@@ -99,8 +99,10 @@ def process_document(doc: Document, *, tokens: bool = False) -> Result:
         stage = "citations"
         citations = citations_stage.extract_citations(body_text)
         stage = "facts"
-        facts = facts_stage.extract_facts(body_text, sentences)
-        facts = learn.apply(body_text, sentences, facts)  # confidence for every fact; facts the rules missed
+        mentions = numbers.find_numbers(body_text)  # read once, for the rules and the model
+        facts = facts_stage.extract_facts(body_text, sentences, mentions=mentions)
+        # confidence for every fact; facts the rules missed
+        facts = learn.apply(body_text, sentences, facts, mentions=mentions)
         stage = "tokens"
         token_rows = segment.word_tokens(body_text, sentences) if tokens else []
     except Exception as exc:  # one bad article must not stop a batch
