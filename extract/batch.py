@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from extract import read, tables
@@ -255,13 +256,21 @@ def _init_worker(lock_fd: int | None = None, parent: int | None = None) -> None:
     pipeline.warm_up()
 
 
-def process_chunk(docs: Sequence[Document], tokens: bool) -> list[Result]:
+@dataclass
+class Chunk:
+    """The results of a chunk of documents; with `--tokens`, their token rows as one table."""
+
+    results: list[Result]
+    tokens: pa.Table | None = None
+
+
+def process_chunk(docs: Sequence[Document], tokens: bool) -> Chunk:
     results = []
     for doc in docs:
         result = process_document(doc, tokens=tokens)
         result.sentences = []  # not written anywhere; don't ship it back
         results.append(result)
-    return results
+    return Chunk(results, tables.detach_tokens(results) if tokens else None)
 
 
 def _doc_bytes(doc: Document) -> int:
@@ -308,6 +317,7 @@ def run(
         done = folder.done_keys()
         sources = Sources(done)
         buffer: list[Result] = []
+        token_tables: list[pa.Table] = []
 
         def documents() -> Iterator[Document]:
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
@@ -320,10 +330,12 @@ def run(
                     if admitted is not None:
                         yield admitted
 
-        def collect(results: list[Result]) -> None:
-            for r in results:
+        def collect(chunk: Chunk) -> None:
+            for r in chunk.results:
                 summary.add(r)
-            buffer.extend(results)
+            buffer.extend(chunk.results)
+            if chunk.tokens is not None:
+                token_tables.append(chunk.tokens)
             if len(buffer) >= part_size:
                 flush()
             if progress:
@@ -331,8 +343,9 @@ def run(
 
         def flush() -> None:
             if buffer:
-                tables.write_part(folder.parts_dir, buffer, tokens=tokens)
+                tables.write_part(folder.parts_dir, buffer, tokens=tokens, token_tables=token_tables)
                 buffer.clear()
+                token_tables.clear()
 
         try:
             if workers == 1:
@@ -362,7 +375,7 @@ def _run_pool(
     chunks: Iterator[list[Document]],
     workers: int,
     tokens: bool,
-    collect: Callable[[list[Result]], None],
+    collect: Callable[[Chunk], None],
     *,
     lock_fd: int | None = None,
 ) -> None:
@@ -373,7 +386,7 @@ def _run_pool(
         return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(lock_fd, os.getpid()))
 
     pool = new_pool()
-    in_flight: dict[Future[list[Result]], list[Document]] = {}
+    in_flight: dict[Future[Chunk], list[Document]] = {}
     try:
         exhausted = False
         while True:
@@ -396,10 +409,12 @@ def _run_pool(
                     # A worker died (out of memory, a crash in native code): the chunk's articles
                     # become error rows, and a fresh pool carries on.
                     collect(
-                        [
-                            _error_result(d, "error", f"{d.source}: worker process died while processing it")
-                            for d in chunk
-                        ]
+                        Chunk(
+                            [
+                                _error_result(d, "error", f"{d.source}: worker process died while processing it")
+                                for d in chunk
+                            ]
+                        )
                     )
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = new_pool()

@@ -112,15 +112,20 @@ ORDER_BY = {
 
 
 _TOKEN_FIELDS = ("sentence", "index", "token", "start", "end")
-_token_values = operator.attrgetter(*_TOKEN_FIELDS)
+_TOKEN_GETTERS = [(key, operator.attrgetter(key)) for key in _TOKEN_FIELDS]
 
 
-def arrow_tables(results: Iterable[Result], *, tokens: bool = False) -> dict[str, pa.Table]:
+def arrow_tables(
+    results: Iterable[Result], *, tokens: bool = False, token_tables: Sequence[pa.Table] = ()
+) -> dict[str, pa.Table]:
     """The rows of every table for a batch of results, built column by column (a token table has
-    tens of thousands of rows per batch: a dict per row costs more than the extraction)."""
+    tens of thousands of rows per batch: a dict per row costs more than the extraction).
+    `token_tables` are token rows already made into tables (see `detach_tokens`), added to those
+    of `results`."""
     names = [t for t in TABLE_NAMES if t != "tokens" or tokens]
     columns = {name: {f.name: [] for f in SCHEMAS[name]} for name in names}
     articles, facts, citations = columns["articles"], columns["facts"], columns["citations"]
+    results = list(results)
     for result in results:
         for key, values in articles.items():
             values.append(getattr(result.article, key))
@@ -133,16 +138,36 @@ def arrow_tables(results: Iterable[Result], *, tokens: bool = False) -> dict[str
                     values.append(json.dumps([list(s) for s in citation.mention_spans]))
                 else:
                     values.append(getattr(citation, key))
-        if tokens:
-            cols = columns["tokens"]
-            n = len(result.tokens)
-            cols["doc_id"].extend([result.article.doc_id] * n)
-            cols["source"].extend([result.article.source] * n)
-            if n:  # one pass over the tokens, then each column at once
-                token_columns = zip(*map(_token_values, result.tokens), strict=True)
-                for key, values in zip(_TOKEN_FIELDS, token_columns, strict=True):
-                    cols[key].extend(values)
-    return {name: _from_columns(name, columns[name]) for name in names}
+    out = {name: _from_columns(name, columns[name]) for name in names if name != "tokens"}
+    if tokens:
+        made = [_token_table(results), *token_tables]
+        out["tokens"] = made[0] if len(made) == 1 else pa.concat_tables(made)
+    return out
+
+
+def _token_table(results: Iterable[Result]) -> pa.Table:
+    cols: dict[str, list[Any]] = {f.name: [] for f in SCHEMAS["tokens"]}
+    for result in results:
+        n = len(result.tokens)
+        if not n:
+            continue
+        cols["doc_id"].extend([result.article.doc_id] * n)
+        cols["source"].extend([result.article.source] * n)
+        for key, get in _TOKEN_GETTERS:  # a pass per column: no row tuples for the collector to walk
+            cols[key].extend(map(get, result.tokens))
+    return _from_columns("tokens", cols)
+
+
+def detach_tokens(results: Sequence[Result]) -> pa.Table:
+    """The token rows of `results` as one table, taken out of the results (their `tokens` emptied).
+
+    A batch keeps its results until it writes a part; hundreds of thousands of token objects
+    held that long make every garbage collection pass walk them, and cost more to send between
+    processes than the table does."""
+    table = _token_table(results)
+    for result in results:
+        result.tokens = []
+    return table
 
 
 def _encodable(value: Any) -> Any:
@@ -169,13 +194,15 @@ def empty_table(name: str) -> pa.Table:
     return SCHEMAS[name].empty_table()
 
 
-def write_part(parts_dir: Path, results: Sequence[Result], *, tokens: bool) -> Path:
+def write_part(
+    parts_dir: Path, results: Sequence[Result], *, tokens: bool, token_tables: Sequence[pa.Table] = ()
+) -> Path:
     """Write one batch of results as a part folder; the folder appears whole or not at all."""
     parts_dir.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}"
     tmp = parts_dir / f".tmp-{name}"
     tmp.mkdir()
-    for table, data in arrow_tables(results, tokens=tokens).items():
+    for table, data in arrow_tables(results, tokens=tokens, token_tables=token_tables).items():
         pq.write_table(data, tmp / f"{table}.parquet", compression="zstd")
     fsync_dir(tmp)
     final = parts_dir / name

@@ -214,3 +214,24 @@ def test_kill_9_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         assert table_rows(out, table) == table_rows(reference, table), table
     sources = pq.read_table(out / "articles.parquet").column("source").to_pylist()
     assert len(sources) == len(set(sources)) == 300
+
+
+def test_token_rows_taken_out_of_a_chunk_are_the_rows_written(tmp_path: Path) -> None:
+    """A chunk's token rows travel as one table; a part made from such tables holds the same rows
+    as a part made from the results' own tokens."""
+    from extract import tables
+    from extract.pipeline import extract_text
+
+    texts = ["Công đoàn kết nạp 12 đoàn viên theo Nghị quyết số 02-NQ/TW.", "Trao 50 suất quà. Hỗ trợ 2 triệu đồng."]
+    whole = [extract_text(t, source=f"a{i}.txt", tokens=True) for i, t in enumerate(texts)]
+    split = [extract_text(t, source=f"a{i}.txt", tokens=True) for i, t in enumerate(texts)]
+    assert all(r.tokens for r in split)
+    detached = tables.detach_tokens(split)
+    assert all(r.tokens == [] for r in split)
+    assert detached.num_rows == sum(len(r.tokens) for r in whole)
+    direct = tables.write_part(tmp_path / "direct", whole, tokens=True)
+    via_table = tables.write_part(tmp_path / "via", split, tokens=True, token_tables=[detached])
+    for name in ("articles", "facts", "citations", "tokens"):
+        a = pq.read_table(direct / f"{name}.parquet").to_pylist()
+        b = pq.read_table(via_table / f"{name}.parquet").to_pylist()
+        assert a == b, name
