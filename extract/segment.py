@@ -139,6 +139,15 @@ def _sentence_spans(tokenizer: Any, text: str) -> list[tuple[int, int]]:
     return _spans(tokenizer, _abbreviations(), text, 0)
 
 
+def _close(text: str, start: int, end: int, cuts: list[tuple[int, int]]) -> int:
+    """Close the sentence text[start:end]; return where the next one starts (after the blanks)."""
+    cuts.append((start, end))
+    n = len(text)
+    while end < n and text[end] in " \t\n\r":
+        end += 1
+    return end
+
+
 def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, offset: int) -> list[tuple[int, int]]:
     """`_sentence_spans`, with the abbreviations given and `offset` added to every span."""
     if not text or text.isspace():
@@ -174,10 +183,7 @@ def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, 
                 while after < n and text[after] in " \t":
                     after += 1
                 if after >= n or text[after].isupper():
-                    cuts.append((start, dot_end))
-                    while dot_end < n and text[dot_end] in " \t\n\r":
-                        dot_end += 1
-                    start = dot_end
+                    start = dot_end = _close(text, start, dot_end, cuts)
                 while k < m and marks[k] < dot_end:
                     k += 1
                 continue
@@ -185,10 +191,7 @@ def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, 
             end = i + 1
             while end < n and text[end] in ".?!":
                 end += 1
-            cuts.append((start, end))
-            while end < n and text[end] in " \t\n\r":
-                end += 1
-            start = end
+            start = _close(text, start, end, cuts)
             while k < m and marks[k] < start:
                 k += 1
             continue
