@@ -343,9 +343,12 @@ def run(
 
         def flush() -> None:
             if buffer:
-                tables.write_part(folder.parts_dir, buffer, tokens=tokens, token_tables=token_tables)
+                # Taken out of the buffer before writing: a Ctrl-C during the write leaves them unwritten
+                # (done again on resume), never written twice by the flush that follows the interrupt.
+                results, token_rows = buffer[:], token_tables[:]
                 buffer.clear()
                 token_tables.clear()
+                tables.write_part(folder.parts_dir, results, tokens=tokens, token_tables=token_rows)
 
         try:
             if workers == 1:

@@ -235,3 +235,29 @@ def test_token_rows_taken_out_of_a_chunk_are_the_rows_written(tmp_path: Path) ->
         a = pq.read_table(direct / f"{name}.parquet").to_pylist()
         b = pq.read_table(via_table / f"{name}.parquet").to_pylist()
         assert a == b, name
+
+
+def test_ctrl_c_while_a_part_is_written_never_writes_its_rows_twice(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C landing just after a part is saved: the flush that follows the interrupt has nothing
+    left to write again."""
+    from extract import tables
+
+    real_write_part = tables.write_part
+    calls = []
+
+    def write_then_interrupt(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        path = real_write_part(*args, **kwargs)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return path
+
+    monkeypatch.setattr(tables, "write_part", write_then_interrupt)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        batch.run([str(SEEDS)], out, workers=1, part_size=1)
+    sources = [
+        s for part in tables.committed_parts(out / batch.STATE_DIR / "parts")
+        for s in pq.read_table(part / "articles.parquet").column("source").to_pylist()
+    ]  # fmt: skip
+    assert sources and len(sources) == len(set(sources))
