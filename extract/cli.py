@@ -20,7 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Facts and citations from Vietnamese trade-union news, as normalised tables.",
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # an error naming a long path stays on one line
 stdout = Console(soft_wrap=True)  # long score lines stay whole when piped
 
 
