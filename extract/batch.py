@@ -37,7 +37,7 @@ from extract.pipeline import _error_result, process_document
 STATE_DIR = ".vnfacts"
 MAX_ERROR_MESSAGES = 20  # kept for the summary; all of them are in the articles table
 CHUNK_DOCS = 16  # documents sent to a worker at once
-CHUNK_BYTES = 2 << 20
+CHUNK_CHARS = 1 << 20  # characters of text sent to a worker at once (a long article goes alone)
 
 
 class OutputError(RuntimeError):
@@ -273,8 +273,9 @@ def process_chunk(docs: Sequence[Document], tokens: bool) -> Chunk:
     return Chunk(results, tables.detach_tokens(results) if tokens else None)
 
 
-def _doc_bytes(doc: Document) -> int:
-    return len(doc.text.encode("utf-8", "surrogatepass")) if doc.text else 0
+def _doc_chars(doc: Document) -> int:
+    # characters, not bytes: what a chunk holds in memory, known without encoding the text
+    return len(doc.text) if doc.text else 0
 
 
 def _chunks(docs: Iterator[Document]) -> Iterator[list[Document]]:
@@ -282,8 +283,8 @@ def _chunks(docs: Iterator[Document]) -> Iterator[list[Document]]:
     size = 0
     for doc in docs:
         chunk.append(doc)
-        size += _doc_bytes(doc)
-        if len(chunk) >= CHUNK_DOCS or size >= CHUNK_BYTES:
+        size += _doc_chars(doc)
+        if len(chunk) >= CHUNK_DOCS or size >= CHUNK_CHARS:
             yield chunk
             chunk, size = [], 0
     if chunk:
