@@ -32,11 +32,11 @@ import pyarrow.parquet as pq
 
 from extract import read, tables
 from extract.model import Document, Result
-from extract.pipeline import _error_result, process_document
+from extract.pipeline import _error_result, process_documents
 
 STATE_DIR = ".vnfacts"
 MAX_ERROR_MESSAGES = 20  # kept for the summary; all of them are in the articles table
-CHUNK_DOCS = 16  # documents sent to a worker at once
+CHUNK_DOCS = 32  # documents sent to a worker at once, and run through the stages together
 CHUNK_CHARS = 1 << 20  # characters of text sent to a worker at once (a long article goes alone)
 
 
@@ -265,11 +265,9 @@ class Chunk:
 
 
 def process_chunk(docs: Sequence[Document], tokens: bool) -> Chunk:
-    results = []
-    for doc in docs:
-        result = process_document(doc, tokens=tokens)
+    results = process_documents(docs, tokens=tokens)
+    for result in results:
         result.sentences = []  # not written anywhere; don't ship it back
-        results.append(result)
     return Chunk(results, tables.detach_tokens(results) if tokens else None)
 
 

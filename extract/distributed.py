@@ -20,6 +20,7 @@ How a run goes:
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import re
@@ -35,6 +36,7 @@ import pyarrow.parquet as pq
 
 from extract import read, tables
 from extract.batch import (
+    CHUNK_DOCS,
     STATE_DIR,
     OutputError,
     OutputFolder,
@@ -114,16 +116,17 @@ def process_partition(
 ) -> tuple[RunSummary, dict[str, pa.Table] | None]:
     """Read and process one partition of paths. With `target` (filesystem, root, part name) the
     part is written here and no rows are returned; otherwise the tables are returned."""
-    from extract.pipeline import process_document
+    from extract.pipeline import process_documents
 
     _warm()
     stats = _partition_summary()
-    results = []
-    for doc in _documents(paths, max_bytes, done, stats):
-        result = process_document(doc, tokens=tokens)
-        result.sentences = []
-        stats.add(result)
-        results.append(result)
+    results: list[Result] = []
+    docs = _documents(paths, max_bytes, done, stats)
+    while batch := list(itertools.islice(docs, CHUNK_DOCS)):
+        for result in process_documents(batch, tokens=tokens):
+            result.sentences = []
+            stats.add(result)
+            results.append(result)
     out = results_to_tables(results, tokens=tokens)
     if target is None:
         return stats, out
