@@ -20,6 +20,7 @@ import bisect
 import functools
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -90,15 +91,63 @@ def _lexicon(words: Iterable[str], pattern: Any) -> Lexicon:
     return Lexicon(frozenset(keys), frozenset(prefixes), longest, pattern, plain)
 
 
-def _phrase_starts(lex: Lexicon) -> Any:
-    r"""Standard `re`, over lower case: where a phrase of `lex` may start. A whole word that is a phrase
-    alone; or a whole first word of a longer phrase, anything but letters and digits, and its second
-    word (whether that word is whole and the gap white space is for the caller to check). So it finds
-    every start of a phrase and few others, and the `re` module skips ahead on it. `re`'s \w is a
-    letter or digit (str.isalnum) or "_"."""
-    singles = patterns.literal_alternation(k for k in lex.keys if " " not in k)
-    pairs = patterns.literal_alternation({" ".join(k.split()[:2]) for k in lex.keys if " " in k}, space=r"\W+")
-    return re.compile(rf"(?<!\w)(?:(?:{singles})(?!\w)|{pairs})")
+_RE_WORD_CHARACTER = re.compile(r"\w")
+_GAP = 8  # characters: a first word further from the second starts a phrase alone (Rules.phrase_starts)
+
+
+def _non_word_class() -> str:
+    r"""A class of `re` holding what its \W holds below U+10000, as ranges, and everything above: `re`
+    looks such a class up in a bitmap, several times faster than the \W category. Above U+FFFF the
+    caller checks the character."""
+    ranges: list[str] = []
+    c = 0
+    while c < 0x10000:
+        if _RE_WORD_CHARACTER.match(chr(c)):
+            c += 1
+            continue
+        d = c
+        while d + 1 < 0x10000 and not _RE_WORD_CHARACTER.match(chr(d + 1)):
+            d += 1
+        ranges.append(f"\\u{c:04x}-\\u{d:04x}" if d > c else f"\\u{c:04x}")
+        c = d + 1
+    return "[" + "".join(ranges) + "\\U00010000-\\U0010ffff]"
+
+
+def _trie(sequences: Iterable[Sequence[str]]) -> str:
+    """A regex matching where any of `sequences` of regex pieces matches, those that share leading pieces
+    tried together (a trie: the `re` module tries one branch per character, not every sequence)."""
+    children: dict[str, list[Sequence[str]]] = {}
+    for seq in sequences:
+        if not seq:  # a sequence ends here: where it matches is all that is asked
+            return ""
+        children.setdefault(seq[0], []).append(seq[1:])
+    branches = [head + _trie(rest) for head, rest in sorted(children.items())]
+    if len(branches) == 1:
+        return branches[0]
+    return "(?:" + "|".join(branches) + ")" if branches else "(?!x)x"
+
+
+def _phrase_starts(lex: Lexicon, non_word: str) -> tuple[Any, int]:
+    r"""Standard `re`, over a space and the lower case: where a phrase of `lex` may start, from the
+    character before it (not a letter, digit or "_": `non_word`, see _non_word_class). A whole word that
+    is a phrase alone; or a whole first word of a longer phrase, anything but letters and digits, and its
+    second word; or that first word and more than _GAP such characters (whether the second word is whole
+    and the gap white space is for the caller to check). So it finds every start of a phrase and few
+    others, and the `re` module skips ahead on it. `re`'s \w is a letter or digit (str.isalnum) or "_".
+    Also the most characters a match spans: searched no further than that past a position, it finds
+    every start before the position."""
+    gap, long_gap = rf"\W{{1,{_GAP}}}", rf"\W{{{_GAP + 1}}}"
+    sequences: list[list[str]] = []
+    spans = [0]
+    for key in lex.keys:
+        words = [[re.escape(c) for c in w] for w in key.split()[:2]]
+        if len(words) == 1:
+            sequences.append([*words[0], r"(?!\w)"])
+            spans.append(len(words[0]))
+        else:
+            sequences += [[*words[0], gap, *words[1]], [*words[0], long_gap]]
+            spans += [len(words[0]) + _GAP + len(words[1]), len(words[0]) + _GAP + 1]
+    return re.compile(f"{non_word}(?:{_trie(sequences)})"), 1 + max(spans)
 
 
 # Latin (with Vietnamese), white space, digits, punctuation and quotes: what follows a number
@@ -192,6 +241,7 @@ class Rules:
     examples: tuple[Example, ...]
     lexicons: tuple[Lexicon, ...]  # triggers, money cues, status markers, party context
     phrase_starts: tuple[Any, ...]  # for each plain lexicon, see _phrase_starts (None for the others)
+    phrase_spans: tuple[int, ...]  # for each plain lexicon, the most characters a match of phrase_starts spans
     last_tokens: Mapping[frozenset[tuple[str, ...]], frozenset[str]]  # phrase set -> the last tokens of its phrases
     start_tested: frozenset[str]  # the characters whose use as a first character is known:
     measure_starts: frozenset[str]  # those that may start a measure word
@@ -443,6 +493,8 @@ def rules() -> Rules:
         _lexicon(status_of, status_re),
         _lexicon(party_context, party),
     )
+    non_word = _non_word_class()
+    phrase_starts = [_phrase_starts(lex, non_word) if lex.plain else None for lex in lexicons]
     return Rules(
         counts=tuple(counts),
         trigger=trigger_re,
@@ -488,7 +540,8 @@ def rules() -> Rules:
         examples=tuple(examples),
         lexicons=lexicons,
         last_tokens={p: frozenset(t[-1] for t in p if t) for p in tail_sets.values()},
-        phrase_starts=tuple(_phrase_starts(lex) if lex.plain else None for lex in lexicons),
+        phrase_starts=tuple(starts[0] if starts else None for starts in phrase_starts),
+        phrase_spans=tuple(starts[1] if starts else 0 for starts in phrase_starts),
         start_tested=_START_TESTED,
         measure_starts=_first_characters(measure),
         noun_starts=_first_characters(noun_re, abbreviation_re),
@@ -543,9 +596,32 @@ class _Lazy(Generic[_T]):
         return value
 
 
+_TRIGGERS, _MONEY, _STATUS, _PARTY, _PERIODS = range(5)  # the hit lists of a sentence: four word lists, periods
+_ALL = sys.maxsize
+
+
+class _Found:
+    """Hits of one list in a sentence, in order, not overlapping: all those that start before `upto`."""
+
+    __slots__ = ("ends", "hits", "pos", "starts", "upto")
+
+    def __init__(self) -> None:
+        self.hits: list[_Hit] = []
+        self.starts: list[int] = []  # for bisection
+        self.ends: list[int] = []
+        self.pos = 0  # from the sentence's start: where the search for the next hit goes on
+        self.upto = -1
+
+    def add(self, hit: _Hit) -> None:
+        self.hits.append(hit)
+        self.starts.append(hit.start)
+        self.ends.append(hit.end)
+
+
 class _Context:
-    """The matches of every word list in one sentence, for lookups by position. Each is found on
-    first use: most sentences with numbers hold no count or amount that needs them."""
+    """The matches of every word list in one sentence, for lookups by position. Each list is found on
+    first use, and only as far into the sentence as a lookup needs: most sentences with numbers hold
+    no count or amount that needs them, and most lookups look before a number."""
 
     def __init__(self, r: Rules, text: str, start: int, end: int) -> None:
         self.r, self.text, self.start, self.end = r, text, start, end
@@ -555,82 +631,101 @@ class _Context:
         while cut >= 0:
             self.clause_cuts.append(cut + 1)
             cut = text.find(";", cut + 1, end)
-        self.ends: dict[int, list[int]] = {}  # id of a hit list -> its ends, for bisection
-        self.starts: dict[int, list[int]] = {}
+        self.found = [_Found() for _ in range(_PERIODS + 1)]
 
-    @_Lazy
+    @property
     def triggers(self) -> list[_Hit]:
-        return self._phrases(0)
+        return self._found(_TRIGGERS, _ALL).hits
 
-    @_Lazy
+    @property
     def money(self) -> list[_Hit]:
-        return self._phrases(1)
+        return self._found(_MONEY, _ALL).hits
 
-    @_Lazy
+    @property
     def status(self) -> list[_Hit]:
-        return self._phrases(2)
+        return self._found(_STATUS, _ALL).hits
 
-    @_Lazy
+    @property
     def party(self) -> list[_Hit]:
-        return self._phrases(3)
+        return self._found(_PARTY, _ALL).hits
 
-    @_Lazy
-    def misuse_starts(self) -> list[int]:
-        return [h.start for h in self.money if self.r.money_kind.get(h.key, ("",))[0] == "misuse"]
-
-    @_Lazy
+    @property
     def periods(self) -> list[_Hit]:
+        return self._found(_PERIODS, _ALL).hits
+
+    def _found(self, k: int, bound: int) -> _Found:
+        """The hits of list `k`, found at least as far as those that start before `bound`."""
+        found = self.found[k]
+        if bound > found.upto:
+            if k == _PERIODS:
+                self._periods(found)
+            elif self._low is None or self.r.phrase_starts[k] is None:
+                # lower case that moves offsets, or a phrase that is not words
+                for h in self._hits(self.r.lexicons[k].pattern):
+                    found.add(h)
+                found.upto = _ALL
+            else:
+                self._phrases(k, found, bound)
+        return found
+
+    def _periods(self, found: _Found) -> None:
         r, text, start, end = self.r, self.text, self.start, self.end
-        found = sorted(
+        periods = sorted(
             (_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)),
             key=lambda h: (h.start, -h.end),
         )
         # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
-        periods: list[_Hit] = []
-        for h in found:
-            if not periods or h.end > periods[-1].end:
-                periods.append(h)
-        return periods
+        for h in periods:
+            if not found.hits or h.end > found.ends[-1]:
+                found.add(h)
+        found.upto = _ALL
 
     def _hits(self, pattern: Any) -> list[_Hit]:
         return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
 
     @_Lazy
     def _low(self) -> str | None:
-        """The sentence in lower case; None when lower case moves offsets."""
+        """A space and the sentence in lower case; None when lower case moves offsets."""
         low = self.sentence.lower()
-        return low if len(low) == len(self.sentence) else None
+        return " " + low if len(low) == len(self.sentence) else None
 
     @_Lazy
     def _cut(self) -> bool:
         """The sentence starts inside a word: its first piece does not start a phrase."""
         return self.start > 0 and _TOKEN.match(self.text, self.start - 1) is not None
 
-    def _phrases(self, k: int) -> list[_Hit]:
-        """The phrases of lexicon `k` in the sentence, leftmost and longest first and not overlapping,
-        as its regex finds them: where one may start (Rules.phrase_starts), its words read one by one
-        and looked up."""
-        r, start = self.r, self.start
+    def _phrases(self, k: int, found: _Found, bound: int) -> None:
+        """The phrases of lexicon `k` that start before `bound`, leftmost and longest first and not
+        overlapping, as its regex finds them: where one may start (Rules.phrase_starts, searched no
+        further than a match spans past `bound`), its words read one by one and looked up."""
+        r, start, low = self.r, self.start, self._low
+        assert low is not None
         lex = r.lexicons[k]
-        low = self._low
         starts = r.phrase_starts[k]
-        if low is None or starts is None:  # lower case that moves offsets, or a phrase that is not words
-            return self._hits(lex.pattern)
-        out: list[_Hit] = []
-        pos = 0
+        stop = bound - start  # from the sentence's start, as a match starts in `low`: at the character before
+        endpos = min(len(low), stop + r.phrase_spans[k])
+        pos = found.pos
+        found.upto = bound
         while True:
-            m = starts.search(low, pos)
+            m = starts.search(low, pos, endpos)
             if m is None:
-                return out
-            s = m.start()
+                if endpos == len(low):
+                    found.upto = _ALL
+                break
+            s = m.start()  # the phrase's start, from the sentence's start
+            if s >= stop:
+                break
             pos = s + 1
+            c = low[s]
+            if c > "\uffff" and (c.isalnum() or c == "_"):  # let through by the class (_non_word_class)
+                continue
             if s == 0 and self._cut:
                 continue
-            word = _RE_WORD.match(low, s)  # the first word: whole (`re`), and a phrase's words are `re` words
+            word = _RE_WORD.match(low, s + 1)  # the first word: whole (`re`), and a phrase's words are `re` words
             if word is None:
                 continue
             e = word.end()
-            key = low[s:e]
+            key = low[s + 1 : e]
             best, best_end = (key if key in lex.keys else None), e
             j = 1
             while j < lex.longest:
@@ -645,36 +740,38 @@ class _Context:
                     best, best_end = key, e
                 j += 1
             if best is not None:
-                out.append(_Hit(start + s, start + best_end, best))
-                pos = best_end
+                found.add(_Hit(start + s, start + best_end - 1, best))
+                pos = best_end - 1
+        found.pos = max(pos, stop)
 
-    def _ends(self, hits: list[_Hit]) -> list[int]:
-        key = id(hits)
-        if key not in self.ends:
-            self.ends[key] = [h.end for h in hits]
-        return self.ends[key]
-
-    def before(self, hits: list[_Hit], pos: int, lo: int) -> Iterable[_Hit]:
-        """Hits ending at or before `pos` and starting at or after `lo`, nearest first."""
-        i = bisect.bisect_right(self._ends(hits), pos)
+    def before(self, k: int, pos: int, lo: int) -> Iterable[_Hit]:
+        """Hits of list `k` ending at or before `pos` and starting at or after `lo`, nearest first."""
+        found = self._found(k, pos)
+        hits = found.hits
+        i = bisect.bisect_right(found.ends, pos)
         while i > 0:
             i -= 1
             if hits[i].start < lo:
                 return
             yield hits[i]
 
-    def after(self, hits: list[_Hit], pos: int, hi: int) -> Iterable[_Hit]:
-        """Hits starting at or after `pos` and ending at or before `hi`, nearest first."""
-        key = id(hits)
-        if key not in self.starts:
-            self.starts[key] = [h.start for h in hits]
-        i = bisect.bisect_left(self.starts[key], pos)
+    def after(self, k: int, pos: int, hi: int) -> Iterable[_Hit]:
+        """Hits of list `k` starting at or after `pos` and ending at or before `hi`, nearest first."""
+        found = self._found(k, hi)
+        hits = found.hits
+        i = bisect.bisect_left(found.starts, pos)
         while i < len(hits) and hits[i].end <= hi:
             yield hits[i]
             i += 1
 
     def misuse_before(self, pos: int) -> bool:
-        return bool(self.misuse_starts) and self.misuse_starts[0] < pos
+        kind = self.r.money_kind
+        for h in self._found(_MONEY, pos).hits:
+            if h.start >= pos:
+                return False
+            if kind.get(h.key, ("",))[0] == "misuse":
+                return True
+        return False
 
     def clause(self, pos: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.clause_cuts, pos) - 1
@@ -735,11 +832,11 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
 
 def _party_near(ctx: _Context, num: _Number, lo: int, hi: int) -> bool:
     window = ctx.r.party_window
-    for h in ctx.before(ctx.party, num.mention.start, max(lo, num.mention.start - _REACH)):
+    for h in ctx.before(_PARTY, num.mention.start, max(lo, num.mention.start - _REACH)):
         if ctx.words(h.end, num.mention.start) <= window:
             return True
         break
-    for h in ctx.after(ctx.party, num.phrase_end, min(hi, num.phrase_end + _REACH)):
+    for h in ctx.after(_PARTY, num.phrase_end, min(hi, num.phrase_end + _REACH)):
         return ctx.words(num.phrase_end, h.start) <= window
     return False
 
@@ -769,7 +866,7 @@ def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None)
     r = ctx.r
     lo, _ = ctx.clause(pos)
     for bound in (lo, ctx.start):
-        for h in ctx.before(ctx.status, pos, bound):
+        for h in ctx.before(_STATUS, pos, bound):
             status = r.status_of.get(h.key, "achieved")
             if status == "target" and h.key in r.plan_words:
                 # "vượt hơn 11,7% kế hoạch", "hoàn thành chỉ tiêu": a plan met is a result
@@ -782,7 +879,7 @@ def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None)
 
 
 def _period(ctx: _Context, pos: int) -> str | None:
-    for h in ctx.before(ctx.periods, pos, ctx.start):
+    for h in ctx.before(_PERIODS, pos, ctx.start):
         return h.key
     return ctx.periods[0].key if ctx.periods else None
 
@@ -863,7 +960,7 @@ def _count_fact(
     if not candidates:  # a phrase after the noun wins over any trigger
         reach = max(_reach_start(ctx, nums, i, lo), m.start - _REACH)
         blocked: set[str] = set()
-        for h in ctx.before(ctx.triggers, m.start, reach):
+        for h in ctx.before(_TRIGGERS, m.start, reach):
             gap = ctx.words(h.end, m.start)
             if candidates and gap > candidates[0][0]:
                 break  # the gaps only grow: the nearest trigger that counts wins
@@ -916,7 +1013,7 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
     flow: Flow | None = None
     cue_start = m.start
     flow_name: str | None = None
-    for h in ctx.before(ctx.money, m.start, reach):  # the nearest cue says whose money it is
+    for h in ctx.before(_MONEY, m.start, reach):  # the nearest cue says whose money it is
         kind = r.money_kind.get(h.key, ("neutral", None))[0]
         if kind == "not_union" and ctx.words(h.end, m.start) <= r.not_union_window:
             return None
@@ -925,7 +1022,7 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
     if ctx.misuse_before(m.start):
         flow, flow_name = r.misuse, r.misuse.flow
     else:
-        for h in ctx.before(ctx.money, m.start, reach):
+        for h in ctx.before(_MONEY, m.start, reach):
             kind, payload = r.money_kind.get(h.key, ("neutral", None))
             gap = ctx.words(h.end, m.start)
             if kind == "flow":
@@ -942,20 +1039,20 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
                     if nums[j].mention.unit == "VND" and nums[j].mention.end <= h.start:
                         since = max(since, nums[j].mention.end)
                         break
-                governing = [h2 for h2 in ctx.before(ctx.money, h.start, since)]
+                governing = [h2 for h2 in ctx.before(_MONEY, h.start, since)]
                 for h2 in reversed(governing):
                     k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
                     if k2 == "flow":
                         flow, flow_name = p2, p2.flow
                         break
                 if flow is None:
-                    for h2 in ctx.before(ctx.money, h.start, max(lo, h.start - 2 * _REACH)):
+                    for h2 in ctx.before(_MONEY, h.start, max(lo, h.start - 2 * _REACH)):
                         k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
                         if k2 == "flow":
                             flow, flow_name = p2, p2.flow
                             break
                 if flow is None:
-                    for h2 in ctx.after(ctx.money, m.end, min(hi, m.end + _REACH)):
+                    for h2 in ctx.after(_MONEY, m.end, min(hi, m.end + _REACH)):
                         if ctx.words(m.end, h2.start) > r.deferred_max_gap:
                             break
                         k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
@@ -1011,15 +1108,15 @@ def _copula_flow(ctx: _Context, m: NumberMention, lo: int) -> tuple[Flow | None,
     if not _ends_with(r, preceding_tokens(ctx.text, m.start, 16), r.copulas):
         return None, None, m.start
     opener = None
-    for h in ctx.before(ctx.money, m.start, max(lo, m.start - 2 * _REACH)):
+    for h in ctx.before(_MONEY, m.start, max(lo, m.start - 2 * _REACH)):
         if ctx.words(h.end, m.start) > r.copula_max_gap:
             break
         if r.money_kind.get(h.key, ("neutral", None))[0] == "deferred":
             opener = h
     if opener is None:
         return None, None, m.start
-    inside = [h for h in ctx.after(ctx.money, opener.end, m.start)]
-    for h in [*inside, *ctx.before(ctx.money, opener.start, max(lo, opener.start - _REACH))]:
+    inside = [h for h in ctx.after(_MONEY, opener.end, m.start)]
+    for h in [*inside, *ctx.before(_MONEY, opener.start, max(lo, opener.start - _REACH))]:
         kind, payload = r.money_kind.get(h.key, ("neutral", None))
         if kind == "not_union":
             return None, None, m.start
@@ -1034,7 +1131,7 @@ def _home_value(ctx: _Context, m: NumberMention, lo: int) -> bool:
     xây dựng 74 triệu đồng, …, phần còn lại do gia đình góp"): a price, not union money. Only when the amount
     is not governed by a verb of giving, raising or lending."""
     r = ctx.r
-    for h in ctx.before(ctx.money, m.start, max(lo, m.start - _REACH)):
+    for h in ctx.before(_MONEY, m.start, max(lo, m.start - _REACH)):
         kind, payload = r.money_kind.get(h.key, ("neutral", None))
         if kind == "flow" and payload.flow != "other":
             return False

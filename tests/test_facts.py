@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -490,7 +491,7 @@ def test_bad_pattern_file_names_file_and_line(facts_copy: Path, file: str, old: 
 _PHRASE_PIECES = ["kết nạp", "Kết  nạp", "KẾT NẠP", "hỗ trợ", "hỗ-trợ", "đã", "được", "vào Đảng", "vào Ðảng",
                   "kế hoạch", "chỉ tiêu", "vận động", "cho", "và", "đoàn viên", "5", "ban", "_", " ", "  ", "\t", "\n",
                   ",", ";", "İ", "x", "cho vay", "cho\x1cvay", "vay", "vốn", "ưu đãi", "với số tiền", "với  mức",
-                  "trao", "tặng", "-"]  # fmt: skip
+                  "trao", "tặng", "-", "          ", "\U0001d400", "🎉"]  # fmt: skip
 
 
 def _phrases_by_regex(ctx: facts._Context) -> list[list[facts._Hit]]:
@@ -517,6 +518,32 @@ def test_phrases_found_as_the_regexes_find_them_on_any_text(text: str, start: in
     start = min(start, len(text))
     ctx = facts._Context(facts.rules(), text, start, len(text))
     assert [ctx.triggers, ctx.money, ctx.status, ctx.party] == _phrases_by_regex(ctx)
+
+
+# A sentence's word lists are found only as far as a lookup asks: as far as they go, they are the
+# sentence's whole lists.
+@given(
+    st.lists(st.sampled_from(_PHRASE_PIECES), max_size=30).map("".join),
+    st.integers(0, 8),
+    st.lists(st.integers(0, 80), max_size=4),
+)
+@settings(max_examples=300, deadline=None)
+def test_phrases_found_as_far_as_asked_begin_the_whole_lists(text: str, start: int, bounds: list[int]) -> None:
+    start = min(start, len(text))
+    r = facts.rules()
+    whole = _phrases_by_regex(facts._Context(r, text, start, len(text)))
+    ctx = facts._Context(r, text, start, len(text))
+    for bound in bounds:
+        for k, hits in enumerate(whole):
+            found = ctx._found(k, start + bound).hits
+            assert found == hits[: len(found)]
+            assert all(h.start >= start + bound for h in hits[len(found) :])
+
+
+def test_non_word_class_is_what_re_reads_as_no_word_character() -> None:
+    non_word = re.compile(facts._non_word_class())
+    for c in map(chr, range(0x10000)):
+        assert bool(non_word.match(c)) == bool(re.match(r"\W", c)), hex(ord(c))
 
 
 # Sets of first characters spare regex calls after a number; the noun found must be the one the regexes find.
