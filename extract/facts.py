@@ -245,7 +245,8 @@ class Rules:
     last_tokens: Mapping[frozenset[tuple[str, ...]], frozenset[str]]  # phrase set -> the last tokens of its phrases
     start_tested: frozenset[str]  # the characters whose use as a first character is known:
     measure_starts: frozenset[str]  # those that may start a measure word
-    noun_starts: frozenset[str]  # those that may start a counted noun or an abbreviation
+    noun_starts: frozenset[str]  # those that may start a counted noun
+    abbreviation_starts: frozenset[str]  # those that may start an abbreviation
 
 
 def _list(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -544,7 +545,8 @@ def rules() -> Rules:
         phrase_spans=tuple(starts[1] if starts else 0 for starts in phrase_starts),
         start_tested=_START_TESTED,
         measure_starts=_first_characters(measure),
-        noun_starts=_first_characters(noun_re, abbreviation_re),
+        noun_starts=_first_characters(noun_re),
+        abbreviation_starts=_first_characters(abbreviation_re),
     )
 
 
@@ -558,7 +560,7 @@ class _Hit(NamedTuple):  # a tuple: built many times per sentence, cheaper than 
     key: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Number:
     """A number of the sentence with what follows it."""
 
@@ -631,7 +633,7 @@ class _Context:
         while cut >= 0:
             self.clause_cuts.append(cut + 1)
             cut = text.find(";", cut + 1, end)
-        self.found = [_Found() for _ in range(_PERIODS + 1)]
+        self.found: list[_Found | None] = [None] * (_PERIODS + 1)
 
     @property
     def triggers(self) -> list[_Hit]:
@@ -656,6 +658,8 @@ class _Context:
     def _found(self, k: int, bound: int) -> _Found:
         """The hits of list `k`, found at least as far as those that start before `bound`."""
         found = self.found[k]
+        if found is None:
+            found = self.found[k] = _Found()
         if bound > found.upto:
             if k == _PERIODS:
                 self._periods(found)
@@ -746,7 +750,9 @@ class _Context:
 
     def before(self, k: int, pos: int, lo: int) -> Iterable[_Hit]:
         """Hits of list `k` ending at or before `pos` and starting at or after `lo`, nearest first."""
-        found = self._found(k, pos)
+        found = self.found[k]
+        if found is None or pos > found.upto:
+            found = self._found(k, pos)
         hits = found.hits
         i = bisect.bisect_right(found.ends, pos)
         while i > 0:
@@ -757,7 +763,9 @@ class _Context:
 
     def after(self, k: int, pos: int, hi: int) -> Iterable[_Hit]:
         """Hits of list `k` starting at or after `pos` and ending at or before `hi`, nearest first."""
-        found = self._found(k, hi)
+        found = self.found[k]
+        if found is None or hi > found.upto:
+            found = self._found(k, hi)
         hits = found.hits
         i = bisect.bisect_left(found.starts, pos)
         while i < len(hits) and hits[i].end <= hi:
@@ -787,42 +795,50 @@ _OPEN_QUOTE = regex.compile(r"\s*[“\"'‘«(]?\s*")
 _CLOSE_QUOTE = regex.compile(r"\s?[”\"'’»]")
 
 
-def _may_start(starts: frozenset[str], tested: frozenset[str], text: str, p: int, limit: int) -> bool:
-    """Whether a match of a regex whose first characters are `starts` (of those in `tested`) may begin
-    at `p`: a set lookup that spares most regex calls."""
-    if p >= limit:
-        return False
-    c = text[p]
-    return c in starts or c not in tested
+# What may follow a number and opens no quote (neither white space nor a quote mark): there
+# _OPEN_QUOTE matches nothing, whatever follows
+_NO_QUOTE = frozenset(c for c in _START_TESTED if not _OPEN_QUOTE.match(c).group(0))
+_NO_NOUN: tuple[str | None, int, int, str | None] = (None, -1, -1, None)
 
 
 def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int, int, str | None]:
-    """The counted noun right after a number: (class, start, end, as written)."""
-    # mostly a space and a word: no quote (a letter or digit is neither white space nor a quote)
-    if pos < limit and text[pos].isalnum():
+    """The counted noun right after a number: (class, start, end, as written). A regex is tried only
+    where its first characters (Rules.start_tested) say it may match."""
+    if pos >= limit:
+        return _NO_NOUN
+    c = text[pos]
+    # mostly a space and a word, or a mark: no quote (a letter or digit is neither white space nor a quote)
+    if c in _NO_QUOTE or c.isalnum():
         p, quoted = pos, False
-    elif pos < limit and text[pos] == " " and (pos + 1 == limit or text[pos + 1].isalnum()):
+    elif c == " " and (pos + 1 == limit or text[pos + 1].isalnum()):
         p, quoted = pos + 1, False
     else:
         m = _OPEN_QUOTE.match(text, pos, limit)
         p = m.end() if m else pos
         quoted = bool(m) and bool(m.group(0).strip())
-    if _may_start(r.measure_starts, r.start_tested, text, p, limit):
+    if p >= limit:
+        return _NO_NOUN
+    c = text[p]
+    if c in r.measure_starts or c not in r.start_tested:
         mm = r.measure.match(text, p, limit)
         if mm:
             p = mm.end()
-    best: tuple[str | None, int, int, str | None] = (None, -1, -1, None)
-    if not _may_start(r.noun_starts, r.start_tested, text, p, limit):
-        return best
-    n = r.noun.match(text, p, limit)
+            if p >= limit:
+                return _NO_NOUN
+            c = text[p]
+    tested = c in r.start_tested
+    n = r.noun.match(text, p, limit) if c in r.noun_starts or not tested else None
+    a = r.abbreviation.match(text, p, limit) if c in r.abbreviation_starts or not tested else None
+    if n is None and a is None:
+        return _NO_NOUN
+    best = _NO_NOUN
     if n:
         best = (r.noun_class.get(_key(n.group(0))), n.start(), n.end(), n.group(0))
-    a = r.abbreviation.match(text, p, limit)
     if a and (not n or a.end() > n.end()):
         best = (r.abbreviation_class.get(" ".join(a.group(0).split())), a.start(), a.end(), a.group(0))
-    if best[1] >= 0 and best[0] in ("member", "worker") and r.honoured.match(text, best[2], limit):
+    if best[0] in ("member", "worker") and r.honoured.match(text, best[2], limit):
         best = ("stop", *best[1:])
-    if best[1] >= 0 and quoted:
+    if quoted:
         # "80 “Mái ấm Công đoàn”": the closing quote belongs to the noun
         close = _CLOSE_QUOTE.match(text, best[2], limit)
         if close and best[3] is not None:
@@ -1166,19 +1182,19 @@ def _sentence_facts(r: Rules, text: str, sents: Sequence[Sentence], k: int,
                     mentions: Sequence[NumberMention]) -> list[Fact]:  # fmt: skip
     """The facts of sentence `k`, whose numbers are `mentions`."""
     sent = sents[k]
-    nums: list[_Number] = []
+    nouns: list[tuple[str | None, int, int, str | None]] = []
     some = False  # an amount, or a count of a counted noun: the rest is needed only then
     for m in mentions:
-        num = _Number(m)
         if m.unit is None:
-            cls, ns, ne, noun = _noun_at(r, text, m.end, min(sent.end, m.end + 80))
-            num.noun_class, num.noun_start, num.noun_end, num.noun = cls, ns, ne, noun
-            some = some or cls not in (None, "stop")
+            noun = _noun_at(r, text, m.end, min(sent.end, m.end + 80))
+            some = some or noun[0] not in (None, "stop")
         else:
+            noun = _NO_NOUN
             some = some or m.unit == "VND"
-        nums.append(num)
+        nouns.append(noun)
     if not some:
         return []
+    nums = [_Number(m, *noun) for m, noun in zip(mentions, nouns, strict=True)]
     inherited = None
     if k > 0 and _continues(r, text, sent):
         prev = sents[k - 1]

@@ -572,7 +572,7 @@ def _noun_by_regex(r: facts.Rules, text: str, pos: int, limit: int) -> tuple:
 
 _NOUN_PIECES = [" ", "  ", "\t", "\n", "“", "”", '"', "'", "(", "«", "»", "lượt", "Lượt", "LƯỢT", "đoàn viên",
                 "ĐOÀN VIÊN", "CĐCS", "cđcs", "người", "hộ", "suất quà", "ſ", "\u212a", "K", "5", ",", ".", "ĐV", "NLĐ",
-                "x", "\xa0", "\x1c", "İ", "xuất sắc", "tiêu biểu"]  # fmt: skip
+                "x", "\xa0", "\x1c", "İ", "xuất sắc", "tiêu biểu", ")", "/", "-", "lượt "]  # fmt: skip
 
 
 @given(st.lists(st.sampled_from(_NOUN_PIECES), max_size=8).map("".join), st.integers(0, 40), st.integers(0, 40))
