@@ -56,6 +56,9 @@ def _keys(phrase: str) -> set[str]:
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+")
 _NEXT_WORD = regex.compile(r"\s+([\p{L}\p{N}_]+)")
 _RE_WORD = re.compile(r"\w+")  # a whole word as `re` reads it
+# On text without numbers._UNSAFE characters `re` classes characters as `regex` does, a few times cheaper
+_RE_NEXT_WORD = re.compile(r"\s+(\w+)")  # _NEXT_WORD
+_RE_LETTERS = re.compile(r"[^\W_]+")  # _WORD
 
 
 _PLAIN = regex.compile(r"[\p{L}\p{N}_]+(?: [\p{L}\p{N}_]+)*")
@@ -234,6 +237,7 @@ class Rules:
     continuation: frozenset[tuple[str, ...]]
     continuation_lengths: tuple[int, ...]  # the lengths of the continuation phrases, in tokens
     continuation_first: frozenset[str] | None  # the first characters of the continuation phrases
+    continuation_words: frozenset[str]  # their first tokens
     plan_words: frozenset[str]
     achieved_plan_before: frozenset[tuple[str, ...]]
     achieved_plan_window: int
@@ -534,6 +538,7 @@ def rules() -> Rules:
         continuation=continuation,
         continuation_lengths=tuple(sorted({len(c) for c in continuation})),
         continuation_first=frozenset(c[0][0] for c in continuation) if all(c and c[0] for c in continuation) else None,
+        continuation_words=frozenset(c[0] for c in continuation if c),
         plan_words=frozenset(k for w in _list(status, "plan_words") for k in _keys(w)),
         achieved_plan_before=tail_sets["achieved_plan_before"],
         achieved_plan_window=int(_number(status, "achieved_plan_window", 4)),
@@ -694,6 +699,12 @@ class _Context:
         return " " + low if len(low) == len(self.sentence) else None
 
     @_Lazy
+    def _latin(self) -> bool:
+        """Neither the sentence nor its lower case holds a character `re` and `regex` may class apart."""
+        low = self._low
+        return numbers._UNSAFE.search(self.sentence) is None and (low is None or numbers._UNSAFE.search(low) is None)
+
+    @_Lazy
     def _cut(self) -> bool:
         """The sentence starts inside a word: its first piece does not start a phrase."""
         return self.start > 0 and _TOKEN.match(self.text, self.start - 1) is not None
@@ -706,6 +717,7 @@ class _Context:
         assert low is not None
         lex = r.lexicons[k]
         starts = r.phrase_starts[k]
+        next_word = _RE_NEXT_WORD if self._latin else _NEXT_WORD
         stop = bound - start  # from the sentence's start, as a match starts in `low`: at the character before
         endpos = min(len(low), stop + r.phrase_spans[k])
         pos = found.pos
@@ -733,7 +745,7 @@ class _Context:
             best, best_end = (key if key in lex.keys else None), e
             j = 1
             while j < lex.longest:
-                nxt = _NEXT_WORD.match(low, e)
+                nxt = next_word.match(low, e)
                 if nxt is None:
                     break
                 key = key + " " + nxt.group(1)
@@ -788,7 +800,10 @@ class _Context:
         return lo, hi
 
     def words(self, a: int, b: int) -> int:
-        return len(_WORD.findall(self.text, a, b)) if b > a else 0
+        if b <= a:
+            return 0
+        latin = self.start <= a and b <= self.end and self._latin
+        return len((_RE_LETTERS if latin else _WORD).findall(self.text, a, b))
 
 
 _OPEN_QUOTE = regex.compile(r"\s*[“\"'‘«(]?\s*")
@@ -1174,7 +1189,11 @@ def _continues(r: Rules, text: str, sent: Sentence) -> bool:
         # its lower case depends on what follows)
         if c.isalnum() and c != "Σ" and c.lower()[0] not in r.continuation_first:
             return False
-    head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
+    stop = min(sent.end, sent.start + 30)
+    first = numbers._TOKEN.search(text, sent.start, stop)  # phrase_key's first token, alone
+    if first is not None and first.group(0).lower() not in r.continuation_words:
+        return False
+    head = numbers.phrase_key(text[sent.start : stop])
     return any(tuple(head[:n]) in r.continuation for n in r.continuation_lengths)
 
 

@@ -540,6 +540,17 @@ def test_phrases_found_as_far_as_asked_begin_the_whole_lists(text: str, start: i
             assert all(h.start >= start + bound for h in hits[len(found) :])
 
 
+@given(
+    st.lists(st.sampled_from([*_PHRASE_PIECES, "a_b", "Ⱥ", "²", "ǅ", "\u0301", "\u2028"]), max_size=20).map("".join),
+    st.integers(0, 60),
+    st.integers(0, 60),
+)
+@settings(max_examples=300, deadline=None)
+def test_words_between_two_positions_as_the_regex_counts_them(text: str, a: int, b: int) -> None:
+    ctx = facts._Context(facts.rules(), text, 0, len(text))
+    assert ctx.words(a, b) == (len(facts._WORD.findall(text, a, b)) if b > a else 0)
+
+
 def test_non_word_class_is_what_re_reads_as_no_word_character() -> None:
     non_word = re.compile(facts._non_word_class())
     for c in map(chr, range(0x10000)):
