@@ -679,10 +679,11 @@ class _Context:
 
     def _periods(self, found: _Found) -> None:
         r, text, start, end = self.r, self.text, self.start, self.end
-        periods = sorted(
-            (_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)),
-            key=lambda h: (h.start, -h.end),
-        )
+        periods: list[_Hit] = []
+        for p in r.periods:
+            if p.search(text, start, end) is not None:  # mostly none: a search is cheaper than an iterator
+                periods += [_Hit(m.start(), m.end(), m.group(0)) for m in p.finditer(text, start, end)]
+        periods.sort(key=lambda h: (h.start, -h.end))
         # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
         for h in periods:
             if not found.hits or h.end > found.ends[-1]:
@@ -772,6 +773,14 @@ class _Context:
             if hits[i].start < lo:
                 return
             yield hits[i]
+
+    def nearest(self, k: int, pos: int) -> _Hit | None:
+        """The hit of list `k` nearest before `pos` (ending at or before it)."""
+        found = self.found[k]
+        if found is None or pos > found.upto:
+            found = self._found(k, pos)
+        i = bisect.bisect_right(found.ends, pos)
+        return found.hits[i - 1] if i else None
 
     def after(self, k: int, pos: int, hi: int) -> Iterable[_Hit]:
         """Hits of list `k` starting at or after `pos` and ending at or before `hi`, nearest first."""
@@ -863,10 +872,10 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
 
 def _party_near(ctx: _Context, num: _Number, lo: int, hi: int) -> bool:
     window = ctx.r.party_window
-    for h in ctx.before(_PARTY, num.mention.start, max(lo, num.mention.start - _REACH)):
-        if ctx.words(h.end, num.mention.start) <= window:
-            return True
-        break
+    start = num.mention.start
+    h = ctx.nearest(_PARTY, start)
+    if h is not None and h.start >= max(lo, start - _REACH) and ctx.words(h.end, start) <= window:
+        return True
     for h in ctx.after(_PARTY, num.phrase_end, min(hi, num.phrase_end + _REACH)):
         return ctx.words(num.phrase_end, h.start) <= window
     return False
@@ -892,25 +901,25 @@ def _reach_start(ctx: _Context, nums: list[_Number], i: int, lo: int) -> int:
 
 
 def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None) -> str:
-    """The nearest marker before `pos` in its clause, else in its sentence; else the pattern's default,
-    the status carried over from the sentence before, or achieved."""
+    """The nearest marker before `pos` in its sentence (in its clause, else before: the nearest either
+    way); else the pattern's default, the status carried over from the sentence before, or achieved."""
     r = ctx.r
-    lo, _ = ctx.clause(pos)
-    for bound in (lo, ctx.start):
-        for h in ctx.before(_STATUS, pos, bound):
-            status = r.status_of.get(h.key, "achieved")
-            if status == "target" and h.key in r.plan_words:
-                # "vượt hơn 11,7% kế hoạch", "hoàn thành chỉ tiêu": a plan met is a result
-                toks = preceding_tokens(ctx.text, h.start, 40)
-                window = r.achieved_plan_window
-                if any(_ends_with(r, toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
-                    return "achieved"
-            return status
-    return default or inherited or "achieved"
+    h = ctx.nearest(_STATUS, pos)
+    if h is None:
+        return default or inherited or "achieved"
+    status = r.status_of.get(h.key, "achieved")
+    if status == "target" and h.key in r.plan_words:
+        # "vượt hơn 11,7% kế hoạch", "hoàn thành chỉ tiêu": a plan met is a result
+        toks = preceding_tokens(ctx.text, h.start, 40)
+        window = r.achieved_plan_window
+        if any(_ends_with(r, toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
+            return "achieved"
+    return status
 
 
 def _period(ctx: _Context, pos: int) -> str | None:
-    for h in ctx.before(_PERIODS, pos, ctx.start):
+    h = ctx.nearest(_PERIODS, pos)
+    if h is not None:
         return h.key
     return ctx.periods[0].key if ctx.periods else None
 
