@@ -16,6 +16,7 @@ The words are data (patterns/facts.yaml, patterns/abbreviations.yaml); the funct
 
 from __future__ import annotations
 
+import array
 import bisect
 import functools
 import operator
@@ -98,36 +99,82 @@ _RE_WORD_CHARACTER = re.compile(r"\w")
 _GAP = 8  # characters: a first word further from the second starts a phrase alone (Rules.phrase_starts)
 
 
-def _non_word_class() -> str:
-    r"""A class of `re` holding what its \W holds below U+10000, as ranges, and everything above: `re`
-    looks such a class up in a bitmap, several times faster than the \W category. Above U+FFFF the
-    caller checks the character."""
-    ranges: list[str] = []
-    c = 0
-    while c < 0x10000:
-        if _RE_WORD_CHARACTER.match(chr(c)):
-            c += 1
-            continue
-        d = c
-        while d + 1 < 0x10000 and not _RE_WORD_CHARACTER.match(chr(d + 1)):
-            d += 1
-        ranges.append(f"\\u{c:04x}-\\u{d:04x}" if d > c else f"\\u{c:04x}")
-        c = d + 1
-    return "[" + "".join(ranges) + "\\U00010000-\\U0010ffff]"
+def _characters() -> str:
+    """Every character up to U+3FFFF, in order (no letter, digit or space lies above)."""
+    return array.array("I", range(0x40000)).tobytes().decode("utf-32-le", "surrogatepass")
 
 
-def _trie(sequences: Iterable[Sequence[str]]) -> str:
-    """A regex matching where any of `sequences` of regex pieces matches, those that share leading pieces
-    tried together (a trie: the `re` module tries one branch per character, not every sequence)."""
+def _class(pattern: Any, characters: str, rest: str = "") -> str:
+    """A class of `re` holding the characters of `characters` (_characters, or its start) in runs that
+    `pattern` (a run of one class, of either regex module) matches, as ranges (`re` looks such a class up in
+    a bitmap), and `rest` (ranges)."""
+    ranges = [
+        re.escape(m.group(0)) if len(m.group(0)) == 1 else re.escape(m.group(0)[0]) + "-" + re.escape(m.group(0)[-1])
+        for m in pattern.finditer(characters)
+    ]
+    return "[" + "".join(ranges) + rest + "]" if ranges or rest else "(?!x)x"
+
+
+def _non_word_class(characters: str) -> str:
+    r"""A class of `re` holding what its \W holds below U+10000 and everything above, several times
+    faster than the \W category. Above U+FFFF the caller checks the character."""
+    return _class(re.compile(r"\W+"), characters[:0x10000], rest="\\U00010000-\\U0010ffff")
+
+
+def _trie(sequences: Iterable[Sequence[str]], *, longest: bool = False) -> str:
+    """A regex matching any of `sequences` of regex pieces, those that share leading pieces tried together
+    (a trie: a regex module tries one branch per character, not every sequence), branches in the order
+    first given. `longest`: where a sequence ends and longer ones go on, the longest that matches is
+    tried first (literal_alternation's trie); else where any matches is all that is asked."""
     children: dict[str, list[Sequence[str]]] = {}
+    ends = False
     for seq in sequences:
-        if not seq:  # a sequence ends here: where it matches is all that is asked
-            return ""
-        children.setdefault(seq[0], []).append(seq[1:])
-    branches = [head + _trie(rest) for head, rest in sorted(children.items())]
-    if len(branches) == 1:
-        return branches[0]
-    return "(?:" + "|".join(branches) + ")" if branches else "(?!x)x"
+        if seq:
+            children.setdefault(seq[0], []).append(seq[1:])
+        else:
+            ends = True
+    if ends and not longest:
+        return ""
+    branches = [head + _trie(rest, longest=longest) for head, rest in children.items()]
+    if not branches:
+        return "" if ends else "(?!x)x"
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if ends else body
+
+
+# The standard `re` is several times cheaper per call than `regex`: the regexes tried after every number
+# are also written for `re`, with `regex`'s classes spelled out as classes of characters and its
+# case-insensitive letters as the classes of their cases; they match what the `regex` ones match.
+
+
+@dataclass(frozen=True)
+class _ReClasses:
+    space: str  # regex's \s
+    word: str  # regex's [\p{L}\p{N}_]
+    flags: int  # of the case-insensitive regexes
+
+    def letter(self, c: str) -> str:
+        """`c` as a case-insensitive `regex` (simple case folding) matches it."""
+        cases = sorted({c, *map(chr, regex._regex.get_all_cases(self.flags, ord(c)))})
+        return re.escape(c) if len(cases) == 1 else "[" + "".join(map(re.escape, cases)) + "]"
+
+    def words(self, words: Iterable[str], *, ignore_case: bool) -> str:
+        r"""`numbers.alternation(words)` (ignore_case: their spelling variants, spaces as `\s+`) or an
+        alternation of `words` as they are, each space as `\s+`; the longest that matches first."""
+        if ignore_case:
+            variants = {v for w in words if w.strip() for v in spelling_variants(" ".join(w.split()))}
+            keys = sorted({" ".join(v.split()).lower() for v in variants})
+        else:
+            keys = sorted(set(words))
+        piece = self.letter if ignore_case else re.escape
+        return _trie(([self.space + "+" if c == " " else piece(c) for c in k] for k in keys), longest=True)
+
+
+def _re_classes(characters: str, flags: int) -> _ReClasses:
+    return _ReClasses(_class(regex.compile(r"\s+"), characters), _class(_REGEX_WORD_RUN, characters), flags)
+
+
+_REGEX_WORD_RUN = regex.compile(r"[\p{L}\p{N}_]+")
 
 
 def _phrase_starts(lex: Lexicon, non_word: str) -> tuple[Any, int]:
@@ -207,7 +254,9 @@ class Rules:
     after: Any  # regex at a noun's end: a few words, then an `after` phrase
     after_of: Mapping[str, tuple[CountPattern, ...]]
     noun: Any  # regex at a position: a counted noun (case-insensitive)
+    noun_fast: Any  # the same, for `re` (_ReClasses)
     abbreviation: Any  # regex at a position: an abbreviation (exact case)
+    abbreviation_fast: Any  # the same, for `re`
     noun_class: Mapping[str, str]  # key -> class ("stop" for nouns that are never counted)
     abbreviation_class: Mapping[str, str | None]
     measure: Any
@@ -349,6 +398,12 @@ def rules() -> Rules:
     abbr_alt = "|".join(regex.escape(a).replace(r"\ ", r"\s+") for a in by_length)
     abbreviation_re = patterns.compile_regex(rf"(?:{abbr_alt}){_END}", ABBREVIATIONS_FILE, abbr_data, "abbreviations")
     measure = _regex(rf"(?:{alternation(_list(top, 'measure_words'))})\s+", top, "measure_words")
+    characters = _characters()
+    classes = _re_classes(characters, noun_re.flags)
+    noun_fast = re.compile(classes.words(noun_class, ignore_case=True) + f"(?!{classes.word})")
+    abbreviation_fast = re.compile(
+        "(?:" + classes.words(abbreviation_class, ignore_case=False) + f")(?!{classes.word})"
+    )
 
     # count patterns
     if not isinstance(top["counts"], list):
@@ -498,7 +553,7 @@ def rules() -> Rules:
         _lexicon(status_of, status_re),
         _lexicon(party_context, party),
     )
-    non_word = _non_word_class()
+    non_word = _non_word_class(characters)
     phrase_starts = [_phrase_starts(lex, non_word) if lex.plain else None for lex in lexicons]
     return Rules(
         counts=tuple(counts),
@@ -508,7 +563,9 @@ def rules() -> Rules:
         after=after_re,
         after_of={k: tuple(v) for k, v in after_of.items()},
         noun=noun_re,
+        noun_fast=noun_fast,
         abbreviation=abbreviation_re,
+        abbreviation_fast=abbreviation_fast,
         noun_class=noun_class,
         abbreviation_class=abbreviation_class,
         measure=measure,
@@ -851,8 +908,8 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
                 return _NO_NOUN
             c = text[p]
     tested = c in r.start_tested
-    n = r.noun.match(text, p, limit) if c in r.noun_starts or not tested else None
-    a = r.abbreviation.match(text, p, limit) if c in r.abbreviation_starts or not tested else None
+    n = r.noun_fast.match(text, p, limit) if c in r.noun_starts or not tested else None
+    a = r.abbreviation_fast.match(text, p, limit) if c in r.abbreviation_starts or not tested else None
     if n is None and a is None:
         return _NO_NOUN
     best = _NO_NOUN

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -552,9 +553,22 @@ def test_words_between_two_positions_as_the_regex_counts_them(text: str, a: int,
 
 
 def test_non_word_class_is_what_re_reads_as_no_word_character() -> None:
-    non_word = re.compile(facts._non_word_class())
+    non_word = re.compile(facts._non_word_class(facts._characters()))
     for c in map(chr, range(0x10000)):
         assert bool(non_word.match(c)) == bool(re.match(r"\W", c)), hex(ord(c))
+
+
+def test_classes_for_re_hold_what_regex_classes_hold() -> None:
+    r = facts.rules()
+    characters = facts._characters()
+    classes = facts._re_classes(characters, r.noun.flags)
+    for regex_class, re_class in ((r"\s", classes.space), (r"[\p{L}\p{N}_]", classes.word)):
+        assert re.findall(re_class, characters) == regex.findall(regex_class, characters)
+    above = "".join(map(chr, range(len(characters), 0x110000)))
+    assert regex.search(r"[\s\p{L}\p{N}_]", above) is None
+    for c in sorted({c for key in r.noun_class for c in key}):
+        cases = regex.findall(regex.escape(c), characters, flags=r.noun.flags)
+        assert re.findall(classes.letter(c), characters) == cases, c
 
 
 # Sets of first characters spare regex calls after a number; the noun found must be the one the regexes find.
