@@ -171,10 +171,9 @@ class _ReClasses:
 
 
 def _re_classes(characters: str, flags: int) -> _ReClasses:
-    return _ReClasses(_class(regex.compile(r"\s+"), characters), _class(_REGEX_WORD_RUN, characters), flags)
-
-
-_REGEX_WORD_RUN = regex.compile(r"[\p{L}\p{N}_]+")
+    """`regex`'s classes as it reads them under `flags` (case-insensitive, U+0345 is a letter: it folds to one)."""
+    space, word = regex.compile(r"\s+", flags), regex.compile(r"[\p{L}\p{N}_]+", flags)
+    return _ReClasses(_class(space, characters), _class(word, characters), flags)
 
 
 def _phrase_starts(lex: Lexicon, non_word: str) -> tuple[Any, int]:
@@ -399,10 +398,10 @@ def rules() -> Rules:
     abbreviation_re = patterns.compile_regex(rf"(?:{abbr_alt}){_END}", ABBREVIATIONS_FILE, abbr_data, "abbreviations")
     measure = _regex(rf"(?:{alternation(_list(top, 'measure_words'))})\s+", top, "measure_words")
     characters = _characters()
-    classes = _re_classes(characters, noun_re.flags)
-    noun_fast = re.compile(classes.words(noun_class, ignore_case=True) + f"(?!{classes.word})")
+    insensitive, sensitive = _re_classes(characters, noun_re.flags), _re_classes(characters, abbreviation_re.flags)
+    noun_fast = re.compile(insensitive.words(noun_class, ignore_case=True) + f"(?!{insensitive.word})")
     abbreviation_fast = re.compile(
-        "(?:" + classes.words(abbreviation_class, ignore_case=False) + f")(?!{classes.word})"
+        "(?:" + sensitive.words(abbreviation_class, ignore_case=False) + f")(?!{sensitive.word})"
     )
 
     # count patterns

@@ -561,9 +561,11 @@ def test_non_word_class_is_what_re_reads_as_no_word_character() -> None:
 def test_classes_for_re_hold_what_regex_classes_hold() -> None:
     r = facts.rules()
     characters = facts._characters()
+    for flags in (r.noun.flags, r.abbreviation.flags):
+        classes = facts._re_classes(characters, flags)
+        for regex_class, re_class in ((r"\s", classes.space), (r"[\p{L}\p{N}_]", classes.word)):
+            assert re.findall(re_class, characters) == regex.findall(regex_class, characters, flags=flags)
     classes = facts._re_classes(characters, r.noun.flags)
-    for regex_class, re_class in ((r"\s", classes.space), (r"[\p{L}\p{N}_]", classes.word)):
-        assert re.findall(re_class, characters) == regex.findall(regex_class, characters)
     above = "".join(map(chr, range(len(characters), 0x110000)))
     assert regex.search(r"[\s\p{L}\p{N}_]", above) is None
     for c in sorted({c for key in r.noun_class for c in key}):
@@ -597,7 +599,8 @@ def _noun_by_regex(r: facts.Rules, text: str, pos: int, limit: int) -> tuple:
 
 _NOUN_PIECES = [" ", "  ", "\t", "\n", "“", "”", '"', "'", "(", "«", "»", "lượt", "Lượt", "LƯỢT", "đoàn viên",
                 "ĐOÀN VIÊN", "CĐCS", "cđcs", "người", "hộ", "suất quà", "ſ", "\u212a", "K", "5", ",", ".", "ĐV", "NLĐ",
-                "x", "\xa0", "\x1c", "İ", "xuất sắc", "tiêu biểu", ")", "/", "-", "lượt "]  # fmt: skip
+                "x", "\xa0", "\x1c", "İ", "xuất sắc", "tiêu biểu", ")", "/", "-", "lượt ", "\u0345", "ı",
+                "\U0001d400", "CĐ cơ sở"]  # fmt: skip
 
 
 @given(st.lists(st.sampled_from(_NOUN_PIECES), max_size=8).map("".join), st.integers(0, 40), st.integers(0, 40))
