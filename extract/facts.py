@@ -151,6 +151,7 @@ def _trie(sequences: Iterable[Sequence[str]], *, longest: bool = False) -> str:
 class _ReClasses:
     space: str  # regex's \s
     word: str  # regex's [\p{L}\p{N}_]
+    letters: str  # regex's [\p{L}\-]
     flags: int  # of the case-insensitive regexes
 
     def letter(self, c: str) -> str:
@@ -173,7 +174,15 @@ class _ReClasses:
 def _re_classes(characters: str, flags: int) -> _ReClasses:
     """`regex`'s classes as it reads them under `flags` (case-insensitive, U+0345 is a letter: it folds to one)."""
     space, word = regex.compile(r"\s+", flags), regex.compile(r"[\p{L}\p{N}_]+", flags)
-    return _ReClasses(_class(space, characters), _class(word, characters), flags)
+    letters = regex.compile(r"[\p{L}\-]+", flags)
+    return _ReClasses(_class(space, characters), _class(word, characters), _class(letters, characters), flags)
+
+
+def _words_then(space: str, letters: str, phrase: str, end: str, most: int, comma: str = "") -> str:
+    """A regex: at most `most` words (`letters`), each after white space (`space`) and maybe a `comma`, then
+    white space and a whole `phrase` (`end`): the fewest words first."""
+    c = f"{re.escape(comma)}?" if comma else ""
+    return rf"(?:{c}{space}+{letters}+){{0,{most}}}?{c}{space}+{phrase}{end}"
 
 
 def _phrase_starts(lex: Lexicon, non_word: str) -> tuple[Any, int]:
@@ -251,6 +260,7 @@ class Rules:
     trigger_of: Mapping[str, tuple[CountPattern, ...]]
     not_between_of: Mapping[str, frozenset[str]]  # phrase -> ids of the patterns it stops
     after: Any  # regex at a noun's end: a few words, then an `after` phrase
+    after_fast: Any  # the same, for `re` (_ReClasses)
     after_of: Mapping[str, tuple[CountPattern, ...]]
     noun: Any  # regex at a position: a counted noun (case-insensitive)
     noun_fast: Any  # the same, for `re` (_ReClasses)
@@ -262,6 +272,7 @@ class Rules:
     party: Any
     party_window: int
     honoured: Any  # regex at a noun's end: a few words, then a word of praise
+    honoured_fast: Any  # the same, for `re`
     not_after: frozenset[tuple[str, ...]]
     not_after_except: frozenset[tuple[str, ...]]
     negations: frozenset[tuple[str, ...]]
@@ -456,13 +467,21 @@ def rules() -> Rules:
     trigger_words = [*trigger_of, *not_between_of, *neutral]
     trigger_re = _regex(rf"{_BOUND}{alternation(trigger_words)}{_END}", top, "counts")
     # the phrase may follow the noun's modifiers and a list of nouns: "1,2 triệu đoàn viên, người lao động được hỗ trợ"
-    after_re = _regex(rf"(?:,?\s+[\p{{L}}\-]+){{0,6}}?,?\s+(?P<p>{alternation(after_of)}){_END}", top, "counts")
+    after_re = _regex(_words_then(r"\s", r"[\p{L}\-]", f"(?P<p>{alternation(after_of)})", _END, 6, ","), top, "counts")
+    after_fast = re.compile(
+        _words_then(insensitive.space, insensitive.letters, f"(?P<p>{insensitive.words(after_of, ignore_case=True)})",
+                    f"(?!{insensitive.word})", 6, ",")
+    )  # fmt: skip
     party_context = _list(top, "party_context")
     party = _regex(rf"{_BOUND}{alternation(party_context)}{_END}", top, "party_context")
     honoured_window = int(_number(top, "honoured_window", 3))
     honoured = _regex(
-        rf"(?:\s+[\p{{L}}\-]+){{0,{honoured_window}}}?\s+{alternation(_list(top, 'honoured'))}{_END}", top, "honoured"
+        _words_then(r"\s", r"[\p{L}\-]", alternation(_list(top, "honoured")), _END, honoured_window), top, "honoured"
     )
+    honoured_fast = re.compile(
+        _words_then(insensitive.space, insensitive.letters, insensitive.words(_list(top, "honoured"), ignore_case=True),
+                    f"(?!{insensitive.word})", honoured_window)
+    )  # fmt: skip
 
     # money
     money = check_keys(
@@ -560,6 +579,7 @@ def rules() -> Rules:
         trigger_of={k: tuple(v) for k, v in trigger_of.items()},
         not_between_of={k: frozenset(v) for k, v in not_between_of.items()},
         after=after_re,
+        after_fast=after_fast,
         after_of={k: tuple(v) for k, v in after_of.items()},
         noun=noun_re,
         noun_fast=noun_fast,
@@ -571,6 +591,7 @@ def rules() -> Rules:
         party=party,
         party_window=int(_number(top, "party_window", 15)),
         honoured=honoured,
+        honoured_fast=honoured_fast,
         not_after=tail_sets["not_after"],
         not_after_except=tail_sets["not_after_except"],
         negations=tail_sets["negations"],
@@ -916,7 +937,7 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
         best = (r.noun_class.get(_key(n.group(0))), n.start(), n.end(), n.group(0))
     if a and (not n or a.end() > n.end()):
         best = (r.abbreviation_class.get(" ".join(a.group(0).split())), a.start(), a.end(), a.group(0))
-    if best[0] in ("member", "worker") and r.honoured.match(text, best[2], limit):
+    if best[0] in ("member", "worker") and r.honoured_fast.match(text, best[2], limit):
         best = ("stop", *best[1:])
     if quoted:
         # "80 “Mái ấm Công đoàn”": the closing quote belongs to the noun
@@ -1046,7 +1067,7 @@ def _count_fact(
 
     # (distance, order, pattern, quote start, quote end)
     candidates: list[tuple[int, int, CountPattern, int, int, bool]] = []
-    after = r.after.match(text, num.phrase_end, min(hi, num.phrase_end + 160))
+    after = r.after_fast.match(text, num.phrase_end, min(hi, num.phrase_end + 160))
     if after and _negated(r, text, after.start("p")):
         after = None
     if after:

@@ -612,6 +612,22 @@ def test_noun_after_a_number_as_the_regexes_find_it(text: str, pos: int, limit: 
     assert facts._noun_at(r, text, pos, limit) == _noun_by_regex(r, text, pos, limit)
 
 
+# The regexes read at a noun's end are also written for `re`; they must match what the `regex` ones match.
+_AFTER_PIECES = [" ", "  ", "\t", ",", ", ", "-", "được", "ĐƯỢC", "kết nạp", "vào Đảng", "vào  ĐẢNG", "hỗ trợ",
+                 "thành lập", "công đoàn", "xuất sắc", "tiêu biểu", "mới", "x", "5", "\u0345", "\U0001d400", "ſ",
+                 "İ", "\x1c", "\xa0", "_"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_AFTER_PIECES), max_size=14).map("".join), st.integers(0, 10))
+@settings(max_examples=500, deadline=None)
+def test_phrases_after_a_noun_found_by_re_as_by_regex(text: str, pos: int) -> None:
+    r = facts.rules()
+    pos = min(pos, len(text))
+    for slow, fast in ((r.after, r.after_fast), (r.honoured, r.honoured_fast)):
+        want, got = slow.match(text, pos), fast.match(text, pos)
+        assert (got and (got.span(), got.groups())) == (want and (want.span(), want.groups()))
+
+
 # A sentence that carries the status of the one before opens with a continuation phrase.
 _HEAD_PIECES = ["Trong đó", "TRONG ĐÓ", "cụ thể là", "Gồm", "Bao gồm", " ", "\n", ",", "Σ", "İ", "x", "5", "-"]
 
