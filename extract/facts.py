@@ -100,12 +100,16 @@ _GAP = 8  # characters: a first word further from the second starts a phrase alo
 
 
 def _characters() -> str:
-    """Every character up to U+3FFFF, in order (no letter, digit or space lies above)."""
-    return array.array("I", range(0x40000)).tobytes().decode("utf-32-le", "surrogatepass")
+    """Every character below U+10000, in order."""
+    return array.array("I", range(0x10000)).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+_ASTRAL = "\\U00010000-\\U0010ffff"  # the characters above, as a range of a class of `re`
+_HAS_ASTRAL = re.compile(f"[{_ASTRAL}]")
 
 
 def _class(pattern: Any, characters: str, rest: str = "") -> str:
-    """A class of `re` holding the characters of `characters` (_characters, or its start) in runs that
+    """A class of `re` holding the characters of `characters` (_characters) in runs that
     `pattern` (a run of one class, of either regex module) matches, as ranges (`re` looks such a class up in
     a bitmap), and `rest` (ranges)."""
     ranges = [
@@ -118,7 +122,7 @@ def _class(pattern: Any, characters: str, rest: str = "") -> str:
 def _non_word_class(characters: str) -> str:
     r"""A class of `re` holding what its \W holds below U+10000 and everything above, several times
     faster than the \W category. Above U+FFFF the caller checks the character."""
-    return _class(re.compile(r"\W+"), characters[:0x10000], rest="\\U00010000-\\U0010ffff")
+    return _class(re.compile(r"\W+"), characters, rest=_ASTRAL)
 
 
 def _trie(sequences: Iterable[Sequence[str]], *, longest: bool = False) -> str:
@@ -144,14 +148,16 @@ def _trie(sequences: Iterable[Sequence[str]], *, longest: bool = False) -> str:
 
 # The standard `re` is several times cheaper per call than `regex`: the regexes tried after every number
 # are also written for `re`, with `regex`'s classes spelled out as classes of characters and its
-# case-insensitive letters as the classes of their cases; they match what the `regex` ones match.
+# case-insensitive letters as the classes of their cases. Below U+10000 they match what the `regex` ones
+# match; a class of letters holds every character above (one range: a bitmap and one comparison tell a
+# character that is not in it), so they are tried only where none stands (_HAS_ASTRAL).
 
 
 @dataclass(frozen=True)
 class _ReClasses:
-    space: str  # regex's \s
-    word: str  # regex's [\p{L}\p{N}_]
-    letters: str  # regex's [\p{L}\-]
+    space: str  # regex's \s (none above U+FFFF)
+    word: str  # regex's [\p{L}\p{N}_], and every character above U+FFFF
+    letters: str  # regex's [\p{L}\-], and every character above U+FFFF
     flags: int  # of the case-insensitive regexes
 
     def letter(self, c: str) -> str:
@@ -175,14 +181,18 @@ def _re_classes(characters: str, flags: int) -> _ReClasses:
     """`regex`'s classes as it reads them under `flags` (case-insensitive, U+0345 is a letter: it folds to one)."""
     space, word = regex.compile(r"\s+", flags), regex.compile(r"[\p{L}\p{N}_]+", flags)
     letters = regex.compile(r"[\p{L}\-]+", flags)
-    return _ReClasses(_class(space, characters), _class(word, characters), _class(letters, characters), flags)
+    return _ReClasses(
+        _class(space, characters), _class(word, characters, _ASTRAL), _class(letters, characters, _ASTRAL), flags
+    )
 
 
-def _words_then(space: str, letters: str, phrase: str, end: str, most: int, comma: str = "") -> str:
+def _words_then(space: str, letters: str, phrase: str, end: str, most: int, comma: str = "", plus: str = "+") -> str:
     """A regex: at most `most` words (`letters`), each after white space (`space`) and maybe a `comma`, then
-    white space and a whole `phrase` (`end`): the fewest words first."""
+    white space and a whole `phrase` (`end`): the fewest words first. `plus`: "++" reads the runs of
+    letters and of spaces possessively (`re`): what follows a run is never a letter or space, so giving
+    some back never helps, and the regex tries no more than one way per number of words."""
     c = f"{re.escape(comma)}?" if comma else ""
-    return rf"(?:{c}{space}+{letters}+){{0,{most}}}?{c}{space}+{phrase}{end}"
+    return rf"(?:{c}{space}{plus}{letters}{plus}){{0,{most}}}?{c}{space}{plus}{phrase}{end}"
 
 
 def _phrase_starts(lex: Lexicon, non_word: str) -> tuple[Any, int]:
@@ -260,10 +270,10 @@ class Rules:
     trigger_of: Mapping[str, tuple[CountPattern, ...]]
     not_between_of: Mapping[str, frozenset[str]]  # phrase -> ids of the patterns it stops
     after: Any  # regex at a noun's end: a few words, then an `after` phrase
-    after_fast: Any  # the same, for `re` (_ReClasses)
+    after_fast: Any  # the same, for `re` where no character above U+FFFF stands (_ReClasses)
     after_of: Mapping[str, tuple[CountPattern, ...]]
     noun: Any  # regex at a position: a counted noun (case-insensitive)
-    noun_fast: Any  # the same, for `re` (_ReClasses)
+    noun_fast: Any  # the same, for `re` where no character above U+FFFF stands (_ReClasses)
     abbreviation: Any  # regex at a position: an abbreviation (exact case)
     abbreviation_fast: Any  # the same, for `re`
     noun_class: Mapping[str, str]  # key -> class ("stop" for nouns that are never counted)
@@ -470,7 +480,7 @@ def rules() -> Rules:
     after_re = _regex(_words_then(r"\s", r"[\p{L}\-]", f"(?P<p>{alternation(after_of)})", _END, 6, ","), top, "counts")
     after_fast = re.compile(
         _words_then(insensitive.space, insensitive.letters, f"(?P<p>{insensitive.words(after_of, ignore_case=True)})",
-                    f"(?!{insensitive.word})", 6, ",")
+                    f"(?!{insensitive.word})", 6, ",", "++")
     )  # fmt: skip
     party_context = _list(top, "party_context")
     party = _regex(rf"{_BOUND}{alternation(party_context)}{_END}", top, "party_context")
@@ -480,7 +490,7 @@ def rules() -> Rules:
     )
     honoured_fast = re.compile(
         _words_then(insensitive.space, insensitive.letters, insensitive.words(_list(top, "honoured"), ignore_case=True),
-                    f"(?!{insensitive.word})", honoured_window)
+                    f"(?!{insensitive.word})", honoured_window, plus="++")
     )  # fmt: skip
 
     # money
@@ -928,8 +938,12 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
                 return _NO_NOUN
             c = text[p]
     tested = c in r.start_tested
-    n = r.noun_fast.match(text, p, limit) if c in r.noun_starts or not tested else None
-    a = r.abbreviation_fast.match(text, p, limit) if c in r.abbreviation_starts or not tested else None
+    noun, abbreviation = c in r.noun_starts or not tested, c in r.abbreviation_starts or not tested
+    if not (noun or abbreviation):
+        return _NO_NOUN
+    fast = _HAS_ASTRAL.search(text, p, limit) is None
+    n = (r.noun_fast if fast else r.noun).match(text, p, limit) if noun else None
+    a = (r.abbreviation_fast if fast else r.abbreviation).match(text, p, limit) if abbreviation else None
     if n is None and a is None:
         return _NO_NOUN
     best = _NO_NOUN
@@ -937,7 +951,7 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
         best = (r.noun_class.get(_key(n.group(0))), n.start(), n.end(), n.group(0))
     if a and (not n or a.end() > n.end()):
         best = (r.abbreviation_class.get(" ".join(a.group(0).split())), a.start(), a.end(), a.group(0))
-    if best[0] in ("member", "worker") and r.honoured_fast.match(text, best[2], limit):
+    if best[0] in ("member", "worker") and (r.honoured_fast if fast else r.honoured).match(text, best[2], limit):
         best = ("stop", *best[1:])
     if quoted:
         # "80 “Mái ấm Công đoàn”": the closing quote belongs to the noun
@@ -1067,7 +1081,9 @@ def _count_fact(
 
     # (distance, order, pattern, quote start, quote end)
     candidates: list[tuple[int, int, CountPattern, int, int, bool]] = []
-    after = r.after_fast.match(text, num.phrase_end, min(hi, num.phrase_end + 160))
+    window = min(hi, num.phrase_end + 160)
+    fast = _HAS_ASTRAL.search(text, num.phrase_end, window) is None
+    after = (r.after_fast if fast else r.after).match(text, num.phrase_end, window)
     if after and _negated(r, text, after.start("p")):
         after = None
     if after:

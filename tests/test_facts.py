@@ -566,8 +566,8 @@ def test_classes_for_re_hold_what_regex_classes_hold() -> None:
         for regex_class, re_class in ((r"\s", classes.space), (r"[\p{L}\p{N}_]", classes.word)):
             assert re.findall(re_class, characters) == regex.findall(regex_class, characters, flags=flags)
     classes = facts._re_classes(characters, r.noun.flags)
-    above = "".join(map(chr, range(len(characters), 0x110000)))
-    assert regex.search(r"[\s\p{L}\p{N}_]", above) is None
+    above = "".join(map(chr, range(0x10000, 0x110000)))
+    assert regex.search(r"\s", above) is None
     for c in sorted({c for key in r.noun_class for c in key}):
         cases = regex.findall(regex.escape(c), characters, flags=r.noun.flags)
         assert re.findall(classes.letter(c), characters) == cases, c
@@ -624,8 +624,10 @@ def test_phrases_after_a_noun_found_by_re_as_by_regex(text: str, pos: int) -> No
     r = facts.rules()
     pos = min(pos, len(text))
     for slow, fast in ((r.after, r.after_fast), (r.honoured, r.honoured_fast)):
-        want, got = slow.match(text, pos), fast.match(text, pos)
-        assert (got and (got.span(), got.groups())) == (want and (want.span(), want.groups()))
+        want = slow.match(text, pos)
+        if facts._HAS_ASTRAL.search(text, pos) is None:  # where the `re` ones are tried
+            got = fast.match(text, pos)
+            assert (got and (got.span(), got.groups())) == (want and (want.span(), want.groups()))
 
 
 # A sentence that carries the status of the one before opens with a continuation phrase.
