@@ -57,7 +57,13 @@ def _keys(phrase: str) -> set[str]:
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+")
 _NEXT_WORD = regex.compile(r"\s+([\p{L}\p{N}_]+)")
 _RE_WORD = re.compile(r"\w+")  # a whole word as `re` reads it
-# On text without numbers._UNSAFE characters `re` classes characters as `regex` does, a few times cheaper
+# On text without numbers._UNSAFE characters `re` classes characters as `regex` does, a few times cheaper;
+# _NOT_LATIN: such a character, or one whose lower case holds one
+_NOT_LATIN = re.compile(
+    "[^"
+    + "".join(re.escape(c) for c in map(chr, range(0x2070)) if not numbers._UNSAFE.search(c + c.lower()))
+    + "]"
+)
 _RE_NEXT_WORD = re.compile(r"\s+(\w+)")  # _NEXT_WORD
 _RE_LETTERS = re.compile(r"[^\W_]+")  # _WORD
 
@@ -789,8 +795,7 @@ class _Context:
     @_Lazy
     def _latin(self) -> bool:
         """Neither the sentence nor its lower case holds a character `re` and `regex` may class apart."""
-        low = self._low
-        return numbers._UNSAFE.search(self.sentence) is None and (low is None or numbers._UNSAFE.search(low) is None)
+        return _NOT_LATIN.search(self.sentence) is None
 
     @_Lazy
     def _cut(self) -> bool:

@@ -573,6 +573,12 @@ def test_classes_for_re_hold_what_regex_classes_hold() -> None:
         assert re.findall(classes.letter(c), characters) == cases, c
 
 
+def test_latin_sentences_are_those_whose_lower_case_is_latin_too() -> None:
+    for c in map(chr, range(0x10000)):
+        latin = numbers._UNSAFE.search(c) is None and numbers._UNSAFE.search(c.lower()) is None
+        assert (facts._NOT_LATIN.search(c) is None) == latin, hex(ord(c))
+
+
 # Sets of first characters spare regex calls after a number; the noun found must be the one the regexes find.
 def _noun_by_regex(r: facts.Rules, text: str, pos: int, limit: int) -> tuple:
     m = facts._OPEN_QUOTE.match(text, pos, limit)
