@@ -732,6 +732,7 @@ class _Context:
             self.clause_cuts.append(cut + 1)
             cut = text.find(";", cut + 1, end)
         self.found: list[_Found | None] = [None] * (_PERIODS + 1)
+        self.reach = start  # lookups look before numbers up to here: a word list is found this far at once
 
     @property
     def triggers(self) -> list[_Hit]:
@@ -767,7 +768,7 @@ class _Context:
                     found.add(h)
                 found.upto = _ALL
             else:
-                self._phrases(k, found, bound)
+                self._phrases(k, found, max(bound, self.reach))
         return found
 
     def _periods(self, found: _Found) -> None:
@@ -1326,6 +1327,7 @@ def _sentence_facts(r: Rules, text: str, sents: Sequence[Sentence], k: int,
         prev = sents[k - 1]
         inherited = _last_status(r, text, prev.start, prev.end)
     ctx = _Context(r, text, sent.start, sent.end)
+    ctx.reach = max((num.mention.start for num in nums if num.counted), default=sent.start)
     found: dict[int, Fact] = {}
     for i, num in enumerate(nums):
         if num.mention.unit == "%":
