@@ -1029,8 +1029,17 @@ def _ends_with(r: Rules, toks: list[str], phrases: frozenset[tuple[str, ...]], e
     return numbers.ends_with(toks, phrases, end)
 
 
+def _ends_before(r: Rules, text: str, pos: int, width: int, phrases: frozenset[tuple[str, ...]]) -> int:
+    """_ends_with over preceding_tokens(text, pos, width), answered from the last token alone when it ends
+    no phrase (numbers.last_token: it does not cut the window)."""
+    last = numbers.last_token(text, pos, width)
+    if last is None or (last and last not in r.last_tokens[phrases]):
+        return 0
+    return _ends_with(r, preceding_tokens(text, pos, width), phrases)
+
+
 def _negated(r: Rules, text: str, pos: int) -> bool:
-    return bool(_ends_with(r, preceding_tokens(text, pos, 24), r.negations))
+    return bool(_ends_before(r, text, pos, 24, r.negations))
 
 
 def _list_item(ctx: _Context, nums: list[_Number], i: int, found: Mapping[int, Fact]) -> CountPattern | None:
@@ -1244,7 +1253,7 @@ def _copula_flow(ctx: _Context, m: NumberMention, lo: int) -> tuple[Flow | None,
     """An amount after a copula belongs to the deferred cue that opens its clause ("Tổng kinh phí đợt trao
     tặng … là 970 triệu đồng"); the flow comes from the cue between them, else from one before the cue."""
     r = ctx.r
-    if not _ends_with(r, preceding_tokens(ctx.text, m.start, 16), r.copulas):
+    if not _ends_before(r, ctx.text, m.start, 16, r.copulas):
         return None, None, m.start
     opener = None
     for h in ctx.before(_MONEY, m.start, max(lo, m.start - 2 * _REACH)):

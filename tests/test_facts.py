@@ -636,6 +636,20 @@ def test_phrases_after_a_noun_found_by_re_as_by_regex(text: str, pos: int) -> No
             assert (got and (got.span(), got.groups())) == (want and (want.span(), want.groups()))
 
 
+@given(
+    st.lists(st.sampled_from([*_PHRASE_PIECES, "không", "chưa", "là", "đạt", "Σ", "ǅ"]), max_size=14).map("".join),
+    st.integers(0, 80),
+    st.sampled_from([16, 24, 40]),
+)
+@settings(max_examples=500, deadline=None)
+def test_phrases_before_a_position_told_by_the_last_token(text: str, pos: int, width: int) -> None:
+    r = facts.rules()
+    pos = min(pos, len(text))
+    for phrases in (r.negations, r.copulas):
+        want = facts._ends_with(r, numbers.preceding_tokens(text, pos, width), phrases)
+        assert facts._ends_before(r, text, pos, width, phrases) == want
+
+
 # A sentence that carries the status of the one before opens with a continuation phrase.
 _HEAD_PIECES = ["Trong đó", "TRONG ĐÓ", "cụ thể là", "Gồm", "Bao gồm", " ", "\n", ",", "Σ", "İ", "x", "5", "-"]
 
