@@ -854,18 +854,14 @@ class _Context:
                 pos = best_end - 1
         found.pos = max(pos, stop)
 
-    def before(self, k: int, pos: int, lo: int) -> Iterable[_Hit]:
-        """Hits of list `k` ending at or before `pos` and starting at or after `lo`, nearest first."""
+    def before(self, k: int, pos: int, lo: int) -> list[_Hit]:
+        """Hits of list `k` ending at or before `pos` and starting at or after `lo`, nearest first (hits do
+        not overlap: their starts and ends both grow)."""
         found = self.found[k]
         if found is None or pos > found.upto:
             found = self._found(k, pos)
-        hits = found.hits
         i = bisect.bisect_right(found.ends, pos)
-        while i > 0:
-            i -= 1
-            if hits[i].start < lo:
-                return
-            yield hits[i]
+        return found.hits[bisect.bisect_left(found.starts, lo, 0, i) : i][::-1]
 
     def nearest(self, k: int, pos: int) -> _Hit | None:
         """The hit of list `k` nearest before `pos` (ending at or before it)."""
@@ -875,16 +871,13 @@ class _Context:
         i = bisect.bisect_right(found.ends, pos)
         return found.hits[i - 1] if i else None
 
-    def after(self, k: int, pos: int, hi: int) -> Iterable[_Hit]:
+    def after(self, k: int, pos: int, hi: int) -> list[_Hit]:
         """Hits of list `k` starting at or after `pos` and ending at or before `hi`, nearest first."""
         found = self.found[k]
         if found is None or hi > found.upto:
             found = self._found(k, hi)
-        hits = found.hits
         i = bisect.bisect_left(found.starts, pos)
-        while i < len(hits) and hits[i].end <= hi:
-            yield hits[i]
-            i += 1
+        return found.hits[i : max(i, bisect.bisect_right(found.ends, hi))]
 
     def misuse_before(self, pos: int) -> bool:
         kind = self.r.money_kind

@@ -542,6 +542,19 @@ def test_phrases_found_as_far_as_asked_begin_the_whole_lists(text: str, start: i
 
 
 @given(
+    st.lists(st.sampled_from(_PHRASE_PIECES), max_size=30).map("".join),
+    st.integers(0, 80),
+    st.integers(0, 80),
+)
+@settings(max_examples=300, deadline=None)
+def test_hits_before_and_after_a_position(text: str, a: int, b: int) -> None:
+    ctx = facts._Context(facts.rules(), text, 0, len(text))
+    for k, hits in enumerate(_phrases_by_regex(facts._Context(facts.rules(), text, 0, len(text)))):
+        assert ctx.before(k, b, a) == [h for h in reversed(hits) if h.end <= b and h.start >= a]
+        assert ctx.after(k, a, b) == [h for h in hits if h.start >= a and h.end <= b]
+
+
+@given(
     st.lists(st.sampled_from([*_PHRASE_PIECES, "a_b", "Ⱥ", "²", "ǅ", "\u0301", "\u2028"]), max_size=20).map("".join),
     st.integers(0, 60),
     st.integers(0, 60),
