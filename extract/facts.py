@@ -1376,7 +1376,7 @@ def resolve(facts: Sequence[tuple[int, Fact]]) -> list[Fact]:
         groups.setdefault((f.type, f.value, f.value_max, f.per_unit, own), []).append((index, f))
     out: list[tuple[int, Fact]] = []
     for group in groups.values():
-        best_index, _ = max(group, key=lambda pair: _weight(pair[1]))
+        best_index = group[0][0] if len(group) == 1 else max(group, key=lambda pair: _weight(pair[1]))[0]
         out += [(index, f) for index, f in group if index == best_index]
     kept = [f for index, f in out if not _rounded_repeat(index, f, out)]
     return sorted(kept, key=lambda f: (f.start, f.end, f.type))
