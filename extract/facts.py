@@ -16,10 +16,12 @@ The words are data (patterns/facts.yaml, patterns/abbreviations.yaml); the funct
 
 from __future__ import annotations
 
+import array
 import bisect
 import functools
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -55,6 +57,15 @@ def _keys(phrase: str) -> set[str]:
 _TOKEN = regex.compile(r"[\p{L}\p{N}_]+")
 _NEXT_WORD = regex.compile(r"\s+([\p{L}\p{N}_]+)")
 _RE_WORD = re.compile(r"\w+")  # a whole word as `re` reads it
+# On text without numbers._UNSAFE characters `re` classes characters as `regex` does, a few times cheaper;
+# _NOT_LATIN: such a character, or one whose lower case holds one
+_NOT_LATIN = re.compile(
+    "[^"
+    + "".join(re.escape(c) for c in map(chr, range(0x2070)) if not numbers._UNSAFE.search(c + c.lower()))
+    + "]"
+)
+_RE_NEXT_WORD = re.compile(r"\s+(\w+)")  # _NEXT_WORD
+_RE_LETTERS = re.compile(r"[^\W_]+")  # _WORD
 
 
 _PLAIN = regex.compile(r"[\p{L}\p{N}_]+(?: [\p{L}\p{N}_]+)*")
@@ -90,15 +101,127 @@ def _lexicon(words: Iterable[str], pattern: Any) -> Lexicon:
     return Lexicon(frozenset(keys), frozenset(prefixes), longest, pattern, plain)
 
 
-def _phrase_starts(lex: Lexicon) -> Any:
-    r"""Standard `re`, over lower case: where a phrase of `lex` may start. A whole word that is a phrase
-    alone; or a whole first word of a longer phrase, anything but letters and digits, and its second
-    word (whether that word is whole and the gap white space is for the caller to check). So it finds
-    every start of a phrase and few others, and the `re` module skips ahead on it. `re`'s \w is a
-    letter or digit (str.isalnum) or "_"."""
-    singles = patterns.literal_alternation(k for k in lex.keys if " " not in k)
-    pairs = patterns.literal_alternation({" ".join(k.split()[:2]) for k in lex.keys if " " in k}, space=r"\W+")
-    return re.compile(rf"(?<!\w)(?:(?:{singles})(?!\w)|{pairs})")
+_RE_WORD_CHARACTER = re.compile(r"\w")
+_GAP = 8  # characters: a first word further from the second starts a phrase alone (Rules.phrase_starts)
+
+
+def _characters() -> str:
+    """Every character below U+10000, in order."""
+    return array.array("I", range(0x10000)).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+_ASTRAL = "\\U00010000-\\U0010ffff"  # the characters above, as a range of a class of `re`
+_HAS_ASTRAL = re.compile(f"[{_ASTRAL}]")
+
+
+def _class(pattern: Any, characters: str, rest: str = "") -> str:
+    """A class of `re` holding the characters of `characters` (_characters) in runs that
+    `pattern` (a run of one class, of either regex module) matches, as ranges (`re` looks such a class up in
+    a bitmap), and `rest` (ranges)."""
+    ranges = [
+        re.escape(m.group(0)) if len(m.group(0)) == 1 else re.escape(m.group(0)[0]) + "-" + re.escape(m.group(0)[-1])
+        for m in pattern.finditer(characters)
+    ]
+    return "[" + "".join(ranges) + rest + "]" if ranges or rest else "(?!x)x"
+
+
+def _non_word_class(characters: str) -> str:
+    r"""A class of `re` holding what its \W holds below U+10000 and everything above, several times
+    faster than the \W category. Above U+FFFF the caller checks the character."""
+    return _class(re.compile(r"\W+"), characters, rest=_ASTRAL)
+
+
+def _trie(sequences: Iterable[Sequence[str]], *, longest: bool = False) -> str:
+    """A regex matching any of `sequences` of regex pieces, those that share leading pieces tried together
+    (a trie: a regex module tries one branch per character, not every sequence), branches in the order
+    first given. `longest`: where a sequence ends and longer ones go on, the longest that matches is
+    tried first (literal_alternation's trie); else where any matches is all that is asked."""
+    children: dict[str, list[Sequence[str]]] = {}
+    ends = False
+    for seq in sequences:
+        if seq:
+            children.setdefault(seq[0], []).append(seq[1:])
+        else:
+            ends = True
+    if ends and not longest:
+        return ""
+    branches = [head + _trie(rest, longest=longest) for head, rest in children.items()]
+    if not branches:
+        return "" if ends else "(?!x)x"
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if ends else body
+
+
+# The standard `re` is several times cheaper per call than `regex`: the regexes tried after every number
+# are also written for `re`, with `regex`'s classes spelled out as classes of characters and its
+# case-insensitive letters as the classes of their cases. Below U+10000 they match what the `regex` ones
+# match; a class of letters holds every character above (one range: a bitmap and one comparison tell a
+# character that is not in it), so they are tried only where none stands (_HAS_ASTRAL).
+
+
+@dataclass(frozen=True)
+class _ReClasses:
+    space: str  # regex's \s (none above U+FFFF)
+    word: str  # regex's [\p{L}\p{N}_], and every character above U+FFFF
+    letters: str  # regex's [\p{L}\-], and every character above U+FFFF
+    flags: int  # of the case-insensitive regexes
+
+    def letter(self, c: str) -> str:
+        """`c` as a case-insensitive `regex` (simple case folding) matches it."""
+        cases = sorted({c, *map(chr, regex._regex.get_all_cases(self.flags, ord(c)))})
+        return re.escape(c) if len(cases) == 1 else "[" + "".join(map(re.escape, cases)) + "]"
+
+    def words(self, words: Iterable[str], *, ignore_case: bool) -> str:
+        r"""`numbers.alternation(words)` (ignore_case: their spelling variants, spaces as `\s+`) or an
+        alternation of `words` as they are, each space as `\s+`; the longest that matches first."""
+        if ignore_case:
+            variants = {v for w in words if w.strip() for v in spelling_variants(" ".join(w.split()))}
+            keys = sorted({" ".join(v.split()).lower() for v in variants})
+        else:
+            keys = sorted(set(words))
+        piece = self.letter if ignore_case else re.escape
+        return _trie(([self.space + "+" if c == " " else piece(c) for c in k] for k in keys), longest=True)
+
+
+def _re_classes(characters: str, flags: int) -> _ReClasses:
+    """`regex`'s classes as it reads them under `flags` (case-insensitive, U+0345 is a letter: it folds to one)."""
+    space, word = regex.compile(r"\s+", flags), regex.compile(r"[\p{L}\p{N}_]+", flags)
+    letters = regex.compile(r"[\p{L}\-]+", flags)
+    return _ReClasses(
+        _class(space, characters), _class(word, characters, _ASTRAL), _class(letters, characters, _ASTRAL), flags
+    )
+
+
+def _words_then(space: str, letters: str, phrase: str, end: str, most: int, comma: str = "", plus: str = "+") -> str:
+    """A regex: at most `most` words (`letters`), each after white space (`space`) and maybe a `comma`, then
+    white space and a whole `phrase` (`end`): the fewest words first. `plus`: "++" reads the runs of
+    letters and of spaces possessively (`re`): what follows a run is never a letter or space, so giving
+    some back never helps, and the regex tries no more than one way per number of words."""
+    c = f"{re.escape(comma)}?" if comma else ""
+    return rf"(?:{c}{space}{plus}{letters}{plus}){{0,{most}}}?{c}{space}{plus}{phrase}{end}"
+
+
+def _phrase_starts(lex: Lexicon, non_word: str) -> tuple[Any, int]:
+    r"""Standard `re`, over a space and the lower case: where a phrase of `lex` may start, from the
+    character before it (not a letter, digit or "_": `non_word`, see _non_word_class). A whole word that
+    is a phrase alone; or a whole first word of a longer phrase, anything but letters and digits, and its
+    second word; or that first word and more than _GAP such characters (whether the second word is whole
+    and the gap white space is for the caller to check). So it finds every start of a phrase and few
+    others, and the `re` module skips ahead on it. `re`'s \w is a letter or digit (str.isalnum) or "_".
+    Also the most characters a match spans: searched no further than that past a position, it finds
+    every start before the position."""
+    gap, long_gap = rf"\W{{1,{_GAP}}}", rf"\W{{{_GAP + 1}}}"
+    sequences: list[list[str]] = []
+    spans = [0]
+    for key in lex.keys:
+        words = [[re.escape(c) for c in w] for w in key.split()[:2]]
+        if len(words) == 1:
+            sequences.append([*words[0], r"(?!\w)"])
+            spans.append(len(words[0]))
+        else:
+            sequences += [[*words[0], gap, *words[1]], [*words[0], long_gap]]
+            spans += [len(words[0]) + _GAP + len(words[1]), len(words[0]) + _GAP + 1]
+    return re.compile(f"{non_word}(?:{_trie(sequences)})"), 1 + max(spans)
 
 
 # Latin (with Vietnamese), white space, digits, punctuation and quotes: what follows a number
@@ -153,15 +276,19 @@ class Rules:
     trigger_of: Mapping[str, tuple[CountPattern, ...]]
     not_between_of: Mapping[str, frozenset[str]]  # phrase -> ids of the patterns it stops
     after: Any  # regex at a noun's end: a few words, then an `after` phrase
+    after_fast: Any  # the same, for `re` where no character above U+FFFF stands (_ReClasses)
     after_of: Mapping[str, tuple[CountPattern, ...]]
     noun: Any  # regex at a position: a counted noun (case-insensitive)
+    noun_fast: Any  # the same, for `re` where no character above U+FFFF stands (_ReClasses)
     abbreviation: Any  # regex at a position: an abbreviation (exact case)
+    abbreviation_fast: Any  # the same, for `re`
     noun_class: Mapping[str, str]  # key -> class ("stop" for nouns that are never counted)
     abbreviation_class: Mapping[str, str | None]
     measure: Any
     party: Any
     party_window: int
     honoured: Any  # regex at a noun's end: a few words, then a word of praise
+    honoured_fast: Any  # the same, for `re`
     not_after: frozenset[tuple[str, ...]]
     not_after_except: frozenset[tuple[str, ...]]
     negations: frozenset[tuple[str, ...]]
@@ -185,6 +312,7 @@ class Rules:
     continuation: frozenset[tuple[str, ...]]
     continuation_lengths: tuple[int, ...]  # the lengths of the continuation phrases, in tokens
     continuation_first: frozenset[str] | None  # the first characters of the continuation phrases
+    continuation_words: frozenset[str]  # their first tokens
     plan_words: frozenset[str]
     achieved_plan_before: frozenset[tuple[str, ...]]
     achieved_plan_window: int
@@ -192,10 +320,12 @@ class Rules:
     examples: tuple[Example, ...]
     lexicons: tuple[Lexicon, ...]  # triggers, money cues, status markers, party context
     phrase_starts: tuple[Any, ...]  # for each plain lexicon, see _phrase_starts (None for the others)
+    phrase_spans: tuple[int, ...]  # for each plain lexicon, the most characters a match of phrase_starts spans
     last_tokens: Mapping[frozenset[tuple[str, ...]], frozenset[str]]  # phrase set -> the last tokens of its phrases
     start_tested: frozenset[str]  # the characters whose use as a first character is known:
     measure_starts: frozenset[str]  # those that may start a measure word
-    noun_starts: frozenset[str]  # those that may start a counted noun or an abbreviation
+    noun_starts: frozenset[str]  # those that may start a counted noun
+    abbreviation_starts: frozenset[str]  # those that may start an abbreviation
 
 
 def _list(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -294,6 +424,12 @@ def rules() -> Rules:
     abbr_alt = "|".join(regex.escape(a).replace(r"\ ", r"\s+") for a in by_length)
     abbreviation_re = patterns.compile_regex(rf"(?:{abbr_alt}){_END}", ABBREVIATIONS_FILE, abbr_data, "abbreviations")
     measure = _regex(rf"(?:{alternation(_list(top, 'measure_words'))})\s+", top, "measure_words")
+    characters = _characters()
+    insensitive, sensitive = _re_classes(characters, noun_re.flags), _re_classes(characters, abbreviation_re.flags)
+    noun_fast = re.compile(insensitive.words(noun_class, ignore_case=True) + f"(?!{insensitive.word})")
+    abbreviation_fast = re.compile(
+        "(?:" + sensitive.words(abbreviation_class, ignore_case=False) + f")(?!{sensitive.word})"
+    )
 
     # count patterns
     if not isinstance(top["counts"], list):
@@ -347,13 +483,21 @@ def rules() -> Rules:
     trigger_words = [*trigger_of, *not_between_of, *neutral]
     trigger_re = _regex(rf"{_BOUND}{alternation(trigger_words)}{_END}", top, "counts")
     # the phrase may follow the noun's modifiers and a list of nouns: "1,2 triệu đoàn viên, người lao động được hỗ trợ"
-    after_re = _regex(rf"(?:,?\s+[\p{{L}}\-]+){{0,6}}?,?\s+(?P<p>{alternation(after_of)}){_END}", top, "counts")
+    after_re = _regex(_words_then(r"\s", r"[\p{L}\-]", f"(?P<p>{alternation(after_of)})", _END, 6, ","), top, "counts")
+    after_fast = re.compile(
+        _words_then(insensitive.space, insensitive.letters, f"(?P<p>{insensitive.words(after_of, ignore_case=True)})",
+                    f"(?!{insensitive.word})", 6, ",", "++")
+    )  # fmt: skip
     party_context = _list(top, "party_context")
     party = _regex(rf"{_BOUND}{alternation(party_context)}{_END}", top, "party_context")
     honoured_window = int(_number(top, "honoured_window", 3))
     honoured = _regex(
-        rf"(?:\s+[\p{{L}}\-]+){{0,{honoured_window}}}?\s+{alternation(_list(top, 'honoured'))}{_END}", top, "honoured"
+        _words_then(r"\s", r"[\p{L}\-]", alternation(_list(top, "honoured")), _END, honoured_window), top, "honoured"
     )
+    honoured_fast = re.compile(
+        _words_then(insensitive.space, insensitive.letters, insensitive.words(_list(top, "honoured"), ignore_case=True),
+                    f"(?!{insensitive.word})", honoured_window, plus="++")
+    )  # fmt: skip
 
     # money
     money = check_keys(
@@ -443,21 +587,27 @@ def rules() -> Rules:
         _lexicon(status_of, status_re),
         _lexicon(party_context, party),
     )
+    non_word = _non_word_class(characters)
+    phrase_starts = [_phrase_starts(lex, non_word) if lex.plain else None for lex in lexicons]
     return Rules(
         counts=tuple(counts),
         trigger=trigger_re,
         trigger_of={k: tuple(v) for k, v in trigger_of.items()},
         not_between_of={k: frozenset(v) for k, v in not_between_of.items()},
         after=after_re,
+        after_fast=after_fast,
         after_of={k: tuple(v) for k, v in after_of.items()},
         noun=noun_re,
+        noun_fast=noun_fast,
         abbreviation=abbreviation_re,
+        abbreviation_fast=abbreviation_fast,
         noun_class=noun_class,
         abbreviation_class=abbreviation_class,
         measure=measure,
         party=party,
         party_window=int(_number(top, "party_window", 15)),
         honoured=honoured,
+        honoured_fast=honoured_fast,
         not_after=tail_sets["not_after"],
         not_after_except=tail_sets["not_after_except"],
         negations=tail_sets["negations"],
@@ -481,6 +631,7 @@ def rules() -> Rules:
         continuation=continuation,
         continuation_lengths=tuple(sorted({len(c) for c in continuation})),
         continuation_first=frozenset(c[0][0] for c in continuation) if all(c and c[0] for c in continuation) else None,
+        continuation_words=frozenset(c[0] for c in continuation if c),
         plan_words=frozenset(k for w in _list(status, "plan_words") for k in _keys(w)),
         achieved_plan_before=tail_sets["achieved_plan_before"],
         achieved_plan_window=int(_number(status, "achieved_plan_window", 4)),
@@ -488,10 +639,12 @@ def rules() -> Rules:
         examples=tuple(examples),
         lexicons=lexicons,
         last_tokens={p: frozenset(t[-1] for t in p if t) for p in tail_sets.values()},
-        phrase_starts=tuple(_phrase_starts(lex) if lex.plain else None for lex in lexicons),
+        phrase_starts=tuple(starts[0] if starts else None for starts in phrase_starts),
+        phrase_spans=tuple(starts[1] if starts else 0 for starts in phrase_starts),
         start_tested=_START_TESTED,
         measure_starts=_first_characters(measure),
-        noun_starts=_first_characters(noun_re, abbreviation_re),
+        noun_starts=_first_characters(noun_re),
+        abbreviation_starts=_first_characters(abbreviation_re),
     )
 
 
@@ -505,7 +658,7 @@ class _Hit(NamedTuple):  # a tuple: built many times per sentence, cheaper than 
     key: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Number:
     """A number of the sentence with what follows it."""
 
@@ -543,9 +696,32 @@ class _Lazy(Generic[_T]):
         return value
 
 
+_TRIGGERS, _MONEY, _STATUS, _PARTY, _PERIODS = range(5)  # the hit lists of a sentence: four word lists, periods
+_ALL = sys.maxsize
+
+
+class _Found:
+    """Hits of one list in a sentence, in order, not overlapping: all those that start before `upto`."""
+
+    __slots__ = ("ends", "hits", "pos", "starts", "upto")
+
+    def __init__(self) -> None:
+        self.hits: list[_Hit] = []
+        self.starts: list[int] = []  # for bisection
+        self.ends: list[int] = []
+        self.pos = 0  # from the sentence's start: where the search for the next hit goes on
+        self.upto = -1
+
+    def add(self, hit: _Hit) -> None:
+        self.hits.append(hit)
+        self.starts.append(hit.start)
+        self.ends.append(hit.end)
+
+
 class _Context:
-    """The matches of every word list in one sentence, for lookups by position. Each is found on
-    first use: most sentences with numbers hold no count or amount that needs them."""
+    """The matches of every word list in one sentence, for lookups by position. Each list is found on
+    first use, and only as far into the sentence as a lookup needs: most sentences with numbers hold
+    no count or amount that needs them, and most lookups look before a number."""
 
     def __init__(self, r: Rules, text: str, start: int, end: int) -> None:
         self.r, self.text, self.start, self.end = r, text, start, end
@@ -555,86 +731,115 @@ class _Context:
         while cut >= 0:
             self.clause_cuts.append(cut + 1)
             cut = text.find(";", cut + 1, end)
-        self.ends: dict[int, list[int]] = {}  # id of a hit list -> its ends, for bisection
-        self.starts: dict[int, list[int]] = {}
+        self.found: list[_Found | None] = [None] * (_PERIODS + 1)
+        self.reach = start  # lookups look before numbers up to here: a word list is found this far at once
 
-    @_Lazy
+    @property
     def triggers(self) -> list[_Hit]:
-        return self._phrases(0)
+        return self._found(_TRIGGERS, _ALL).hits
 
-    @_Lazy
+    @property
     def money(self) -> list[_Hit]:
-        return self._phrases(1)
+        return self._found(_MONEY, _ALL).hits
 
-    @_Lazy
+    @property
     def status(self) -> list[_Hit]:
-        return self._phrases(2)
+        return self._found(_STATUS, _ALL).hits
 
-    @_Lazy
+    @property
     def party(self) -> list[_Hit]:
-        return self._phrases(3)
+        return self._found(_PARTY, _ALL).hits
 
-    @_Lazy
-    def misuse_starts(self) -> list[int]:
-        return [h.start for h in self.money if self.r.money_kind.get(h.key, ("",))[0] == "misuse"]
-
-    @_Lazy
+    @property
     def periods(self) -> list[_Hit]:
+        return self._found(_PERIODS, _ALL).hits
+
+    def _found(self, k: int, bound: int) -> _Found:
+        """The hits of list `k`, found at least as far as those that start before `bound`."""
+        found = self.found[k]
+        if found is None:
+            found = self.found[k] = _Found()
+        if bound > found.upto:
+            if k == _PERIODS:
+                self._periods(found)
+            elif self._low is None or self.r.phrase_starts[k] is None:
+                # lower case that moves offsets, or a phrase that is not words
+                for h in self._hits(self.r.lexicons[k].pattern):
+                    found.add(h)
+                found.upto = _ALL
+            else:
+                self._phrases(k, found, max(bound, self.reach))
+        return found
+
+    def _periods(self, found: _Found) -> None:
         r, text, start, end = self.r, self.text, self.start, self.end
-        found = sorted(
-            (_Hit(m.start(), m.end(), m.group(0)) for p in r.periods for m in p.finditer(text, start, end)),
-            key=lambda h: (h.start, -h.end),
-        )
-        # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
         periods: list[_Hit] = []
-        for h in found:
-            if not periods or h.end > periods[-1].end:
-                periods.append(h)
-        return periods
+        for p in r.periods:
+            if p.search(text, start, end) is not None:  # mostly none: a search is cheaper than an iterator
+                periods += [_Hit(m.start(), m.end(), m.group(0)) for m in p.finditer(text, start, end)]
+        periods.sort(key=lambda h: (h.start, -h.end))
+        # a period inside a longer one ("năm 2022" in "Từ đầu năm 2022 đến nay") is part of it
+        for h in periods:
+            if not found.hits or h.end > found.ends[-1]:
+                found.add(h)
+        found.upto = _ALL
 
     def _hits(self, pattern: Any) -> list[_Hit]:
         return [_Hit(m.start(), m.end(), _key(m.group(0))) for m in pattern.finditer(self.text, self.start, self.end)]
 
     @_Lazy
     def _low(self) -> str | None:
-        """The sentence in lower case; None when lower case moves offsets."""
+        """A space and the sentence in lower case; None when lower case moves offsets."""
         low = self.sentence.lower()
-        return low if len(low) == len(self.sentence) else None
+        return " " + low if len(low) == len(self.sentence) else None
+
+    @_Lazy
+    def _latin(self) -> bool:
+        """Neither the sentence nor its lower case holds a character `re` and `regex` may class apart."""
+        return _NOT_LATIN.search(self.sentence) is None
 
     @_Lazy
     def _cut(self) -> bool:
         """The sentence starts inside a word: its first piece does not start a phrase."""
         return self.start > 0 and _TOKEN.match(self.text, self.start - 1) is not None
 
-    def _phrases(self, k: int) -> list[_Hit]:
-        """The phrases of lexicon `k` in the sentence, leftmost and longest first and not overlapping,
-        as its regex finds them: where one may start (Rules.phrase_starts), its words read one by one
-        and looked up."""
-        r, start = self.r, self.start
+    def _phrases(self, k: int, found: _Found, bound: int) -> None:
+        """The phrases of lexicon `k` that start before `bound`, leftmost and longest first and not
+        overlapping, as its regex finds them: where one may start (Rules.phrase_starts, searched no
+        further than a match spans past `bound`), its words read one by one and looked up."""
+        r, start, low = self.r, self.start, self._low
+        assert low is not None
         lex = r.lexicons[k]
-        low = self._low
         starts = r.phrase_starts[k]
-        if low is None or starts is None:  # lower case that moves offsets, or a phrase that is not words
-            return self._hits(lex.pattern)
-        out: list[_Hit] = []
-        pos = 0
+        next_word = _RE_NEXT_WORD if self._latin else _NEXT_WORD
+        stop = bound - start  # from the sentence's start, as a match starts in `low`: at the character before
+        endpos = min(len(low), stop + r.phrase_spans[k])
+        pos = found.pos
+        found.upto = bound
         while True:
-            m = starts.search(low, pos)
+            m = starts.search(low, pos, endpos)
             if m is None:
-                return out
-            s = m.start()
+                if endpos == len(low):
+                    found.upto = _ALL
+                break
+            s = m.start()  # the phrase's start, from the sentence's start
+            if s >= stop:
+                break
             pos = s + 1
+            c = low[s]
+            if c > "\uffff" and (c.isalnum() or c == "_"):  # let through by the class (_non_word_class)
+                continue
             if s == 0 and self._cut:
                 continue
-            word = _RE_WORD.match(low, s)  # the first word: whole (`re`), and a phrase's words are `re` words
+            word = _RE_WORD.match(low, s + 1)  # the first word: whole (`re`), and a phrase's words are `re` words
             if word is None:
                 continue
             e = word.end()
-            key = low[s:e]
+            key = low[s + 1 : e]
             best, best_end = (key if key in lex.keys else None), e
             j = 1
             while j < lex.longest:
-                nxt = _NEXT_WORD.match(low, e)
+                nxt = next_word.match(low, e)
                 if nxt is None:
                     break
                 key = key + " " + nxt.group(1)
@@ -645,36 +850,43 @@ class _Context:
                     best, best_end = key, e
                 j += 1
             if best is not None:
-                out.append(_Hit(start + s, start + best_end, best))
-                pos = best_end
+                found.add(_Hit(start + s, start + best_end - 1, best))
+                pos = best_end - 1
+        found.pos = max(pos, stop)
 
-    def _ends(self, hits: list[_Hit]) -> list[int]:
-        key = id(hits)
-        if key not in self.ends:
-            self.ends[key] = [h.end for h in hits]
-        return self.ends[key]
+    def before(self, k: int, pos: int, lo: int) -> list[_Hit]:
+        """Hits of list `k` ending at or before `pos` and starting at or after `lo`, nearest first (hits do
+        not overlap: their starts and ends both grow)."""
+        found = self.found[k]
+        if found is None or pos > found.upto:
+            found = self._found(k, pos)
+        i = bisect.bisect_right(found.ends, pos)
+        return found.hits[bisect.bisect_left(found.starts, lo, 0, i) : i][::-1]
 
-    def before(self, hits: list[_Hit], pos: int, lo: int) -> Iterable[_Hit]:
-        """Hits ending at or before `pos` and starting at or after `lo`, nearest first."""
-        i = bisect.bisect_right(self._ends(hits), pos)
-        while i > 0:
-            i -= 1
-            if hits[i].start < lo:
-                return
-            yield hits[i]
+    def nearest(self, k: int, pos: int) -> _Hit | None:
+        """The hit of list `k` nearest before `pos` (ending at or before it)."""
+        found = self.found[k]
+        if found is None or pos > found.upto:
+            found = self._found(k, pos)
+        i = bisect.bisect_right(found.ends, pos)
+        return found.hits[i - 1] if i else None
 
-    def after(self, hits: list[_Hit], pos: int, hi: int) -> Iterable[_Hit]:
-        """Hits starting at or after `pos` and ending at or before `hi`, nearest first."""
-        key = id(hits)
-        if key not in self.starts:
-            self.starts[key] = [h.start for h in hits]
-        i = bisect.bisect_left(self.starts[key], pos)
-        while i < len(hits) and hits[i].end <= hi:
-            yield hits[i]
-            i += 1
+    def after(self, k: int, pos: int, hi: int) -> list[_Hit]:
+        """Hits of list `k` starting at or after `pos` and ending at or before `hi`, nearest first."""
+        found = self.found[k]
+        if found is None or hi > found.upto:
+            found = self._found(k, hi)
+        i = bisect.bisect_left(found.starts, pos)
+        return found.hits[i : max(i, bisect.bisect_right(found.ends, hi))]
 
     def misuse_before(self, pos: int) -> bool:
-        return bool(self.misuse_starts) and self.misuse_starts[0] < pos
+        kind = self.r.money_kind
+        for h in self._found(_MONEY, pos).hits:
+            if h.start >= pos:
+                return False
+            if kind.get(h.key, ("",))[0] == "misuse":
+                return True
+        return False
 
     def clause(self, pos: int) -> tuple[int, int]:
         i = bisect.bisect_right(self.clause_cuts, pos) - 1
@@ -683,49 +895,64 @@ class _Context:
         return lo, hi
 
     def words(self, a: int, b: int) -> int:
-        return len(_WORD.findall(self.text, a, b)) if b > a else 0
+        if b <= a:
+            return 0
+        latin = self.start <= a and b <= self.end and self._latin
+        return len((_RE_LETTERS if latin else _WORD).findall(self.text, a, b))
 
 
 _OPEN_QUOTE = regex.compile(r"\s*[“\"'‘«(]?\s*")
 _CLOSE_QUOTE = regex.compile(r"\s?[”\"'’»]")
 
 
-def _may_start(starts: frozenset[str], tested: frozenset[str], text: str, p: int, limit: int) -> bool:
-    """Whether a match of a regex whose first characters are `starts` (of those in `tested`) may begin
-    at `p`: a set lookup that spares most regex calls."""
-    if p >= limit:
-        return False
-    c = text[p]
-    return c in starts or c not in tested
+# What may follow a number and opens no quote (neither white space nor a quote mark): there
+# _OPEN_QUOTE matches nothing, whatever follows
+_NO_QUOTE = frozenset(c for c in _START_TESTED if not _OPEN_QUOTE.match(c).group(0))
+_NO_NOUN: tuple[str | None, int, int, str | None] = (None, -1, -1, None)
 
 
 def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int, int, str | None]:
-    """The counted noun right after a number: (class, start, end, as written)."""
-    # mostly a space and a word: no quote (a letter or digit is neither white space nor a quote)
-    if pos < limit and text[pos].isalnum():
+    """The counted noun right after a number: (class, start, end, as written). A regex is tried only
+    where its first characters (Rules.start_tested) say it may match."""
+    if pos >= limit:
+        return _NO_NOUN
+    c = text[pos]
+    # mostly a space and a word, or a mark: no quote (a letter or digit is neither white space nor a quote)
+    if c in _NO_QUOTE or c.isalnum():
         p, quoted = pos, False
-    elif pos < limit and text[pos] == " " and (pos + 1 == limit or text[pos + 1].isalnum()):
+    elif c == " " and (pos + 1 == limit or text[pos + 1].isalnum()):
         p, quoted = pos + 1, False
     else:
         m = _OPEN_QUOTE.match(text, pos, limit)
         p = m.end() if m else pos
         quoted = bool(m) and bool(m.group(0).strip())
-    if _may_start(r.measure_starts, r.start_tested, text, p, limit):
+    if p >= limit:
+        return _NO_NOUN
+    c = text[p]
+    if c in r.measure_starts or c not in r.start_tested:
         mm = r.measure.match(text, p, limit)
         if mm:
             p = mm.end()
-    best: tuple[str | None, int, int, str | None] = (None, -1, -1, None)
-    if not _may_start(r.noun_starts, r.start_tested, text, p, limit):
-        return best
-    n = r.noun.match(text, p, limit)
+            if p >= limit:
+                return _NO_NOUN
+            c = text[p]
+    tested = c in r.start_tested
+    noun, abbreviation = c in r.noun_starts or not tested, c in r.abbreviation_starts or not tested
+    if not (noun or abbreviation):
+        return _NO_NOUN
+    fast = _HAS_ASTRAL.search(text, p, limit) is None
+    n = (r.noun_fast if fast else r.noun).match(text, p, limit) if noun else None
+    a = (r.abbreviation_fast if fast else r.abbreviation).match(text, p, limit) if abbreviation else None
+    if n is None and a is None:
+        return _NO_NOUN
+    best = _NO_NOUN
     if n:
         best = (r.noun_class.get(_key(n.group(0))), n.start(), n.end(), n.group(0))
-    a = r.abbreviation.match(text, p, limit)
     if a and (not n or a.end() > n.end()):
         best = (r.abbreviation_class.get(" ".join(a.group(0).split())), a.start(), a.end(), a.group(0))
-    if best[1] >= 0 and best[0] in ("member", "worker") and r.honoured.match(text, best[2], limit):
+    if best[0] in ("member", "worker") and (r.honoured_fast if fast else r.honoured).match(text, best[2], limit):
         best = ("stop", *best[1:])
-    if best[1] >= 0 and quoted:
+    if quoted:
         # "80 “Mái ấm Công đoàn”": the closing quote belongs to the noun
         close = _CLOSE_QUOTE.match(text, best[2], limit)
         if close and best[3] is not None:
@@ -735,11 +962,11 @@ def _noun_at(r: Rules, text: str, pos: int, limit: int) -> tuple[str | None, int
 
 def _party_near(ctx: _Context, num: _Number, lo: int, hi: int) -> bool:
     window = ctx.r.party_window
-    for h in ctx.before(ctx.party, num.mention.start, max(lo, num.mention.start - _REACH)):
-        if ctx.words(h.end, num.mention.start) <= window:
-            return True
-        break
-    for h in ctx.after(ctx.party, num.phrase_end, min(hi, num.phrase_end + _REACH)):
+    start = num.mention.start
+    h = ctx.nearest(_PARTY, start)
+    if h is not None and h.start >= max(lo, start - _REACH) and ctx.words(h.end, start) <= window:
+        return True
+    for h in ctx.after(_PARTY, num.phrase_end, min(hi, num.phrase_end + _REACH)):
         return ctx.words(num.phrase_end, h.start) <= window
     return False
 
@@ -764,25 +991,25 @@ def _reach_start(ctx: _Context, nums: list[_Number], i: int, lo: int) -> int:
 
 
 def _status(ctx: _Context, pos: int, default: str | None, inherited: str | None) -> str:
-    """The nearest marker before `pos` in its clause, else in its sentence; else the pattern's default,
-    the status carried over from the sentence before, or achieved."""
+    """The nearest marker before `pos` in its sentence (in its clause, else before: the nearest either
+    way); else the pattern's default, the status carried over from the sentence before, or achieved."""
     r = ctx.r
-    lo, _ = ctx.clause(pos)
-    for bound in (lo, ctx.start):
-        for h in ctx.before(ctx.status, pos, bound):
-            status = r.status_of.get(h.key, "achieved")
-            if status == "target" and h.key in r.plan_words:
-                # "vượt hơn 11,7% kế hoạch", "hoàn thành chỉ tiêu": a plan met is a result
-                toks = preceding_tokens(ctx.text, h.start, 40)
-                window = r.achieved_plan_window
-                if any(_ends_with(r, toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
-                    return "achieved"
-            return status
-    return default or inherited or "achieved"
+    h = ctx.nearest(_STATUS, pos)
+    if h is None:
+        return default or inherited or "achieved"
+    status = r.status_of.get(h.key, "achieved")
+    if status == "target" and h.key in r.plan_words:
+        # "vượt hơn 11,7% kế hoạch", "hoàn thành chỉ tiêu": a plan met is a result
+        toks = preceding_tokens(ctx.text, h.start, 40)
+        window = r.achieved_plan_window
+        if any(_ends_with(r, toks, r.achieved_plan_before, len(toks) - k) for k in range(window)):
+            return "achieved"
+    return status
 
 
 def _period(ctx: _Context, pos: int) -> str | None:
-    for h in ctx.before(ctx.periods, pos, ctx.start):
+    h = ctx.nearest(_PERIODS, pos)
+    if h is not None:
         return h.key
     return ctx.periods[0].key if ctx.periods else None
 
@@ -795,8 +1022,17 @@ def _ends_with(r: Rules, toks: list[str], phrases: frozenset[tuple[str, ...]], e
     return numbers.ends_with(toks, phrases, end)
 
 
+def _ends_before(r: Rules, text: str, pos: int, width: int, phrases: frozenset[tuple[str, ...]]) -> int:
+    """_ends_with over preceding_tokens(text, pos, width), answered from the last token alone when it ends
+    no phrase (numbers.last_token: it does not cut the window)."""
+    last = numbers.last_token(text, pos, width)
+    if last is None or (last and last not in r.last_tokens[phrases]):
+        return 0
+    return _ends_with(r, preceding_tokens(text, pos, width), phrases)
+
+
 def _negated(r: Rules, text: str, pos: int) -> bool:
-    return bool(_ends_with(r, preceding_tokens(text, pos, 24), r.negations))
+    return bool(_ends_before(r, text, pos, 24, r.negations))
 
 
 def _list_item(ctx: _Context, nums: list[_Number], i: int, found: Mapping[int, Fact]) -> CountPattern | None:
@@ -853,7 +1089,9 @@ def _count_fact(
 
     # (distance, order, pattern, quote start, quote end)
     candidates: list[tuple[int, int, CountPattern, int, int, bool]] = []
-    after = r.after.match(text, num.phrase_end, min(hi, num.phrase_end + 160))
+    window = min(hi, num.phrase_end + 160)
+    fast = _HAS_ASTRAL.search(text, num.phrase_end, window) is None
+    after = (r.after_fast if fast else r.after).match(text, num.phrase_end, window)
     if after and _negated(r, text, after.start("p")):
         after = None
     if after:
@@ -863,7 +1101,7 @@ def _count_fact(
     if not candidates:  # a phrase after the noun wins over any trigger
         reach = max(_reach_start(ctx, nums, i, lo), m.start - _REACH)
         blocked: set[str] = set()
-        for h in ctx.before(ctx.triggers, m.start, reach):
+        for h in ctx.before(_TRIGGERS, m.start, reach):
             gap = ctx.words(h.end, m.start)
             if candidates and gap > candidates[0][0]:
                 break  # the gaps only grow: the nearest trigger that counts wins
@@ -916,7 +1154,7 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
     flow: Flow | None = None
     cue_start = m.start
     flow_name: str | None = None
-    for h in ctx.before(ctx.money, m.start, reach):  # the nearest cue says whose money it is
+    for h in ctx.before(_MONEY, m.start, reach):  # the nearest cue says whose money it is
         kind = r.money_kind.get(h.key, ("neutral", None))[0]
         if kind == "not_union" and ctx.words(h.end, m.start) <= r.not_union_window:
             return None
@@ -925,7 +1163,7 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
     if ctx.misuse_before(m.start):
         flow, flow_name = r.misuse, r.misuse.flow
     else:
-        for h in ctx.before(ctx.money, m.start, reach):
+        for h in ctx.before(_MONEY, m.start, reach):
             kind, payload = r.money_kind.get(h.key, ("neutral", None))
             gap = ctx.words(h.end, m.start)
             if kind == "flow":
@@ -942,20 +1180,20 @@ def _money_fact(ctx: _Context, nums: list[_Number], i: int, facts_so_far: Mappin
                     if nums[j].mention.unit == "VND" and nums[j].mention.end <= h.start:
                         since = max(since, nums[j].mention.end)
                         break
-                governing = [h2 for h2 in ctx.before(ctx.money, h.start, since)]
+                governing = [h2 for h2 in ctx.before(_MONEY, h.start, since)]
                 for h2 in reversed(governing):
                     k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
                     if k2 == "flow":
                         flow, flow_name = p2, p2.flow
                         break
                 if flow is None:
-                    for h2 in ctx.before(ctx.money, h.start, max(lo, h.start - 2 * _REACH)):
+                    for h2 in ctx.before(_MONEY, h.start, max(lo, h.start - 2 * _REACH)):
                         k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
                         if k2 == "flow":
                             flow, flow_name = p2, p2.flow
                             break
                 if flow is None:
-                    for h2 in ctx.after(ctx.money, m.end, min(hi, m.end + _REACH)):
+                    for h2 in ctx.after(_MONEY, m.end, min(hi, m.end + _REACH)):
                         if ctx.words(m.end, h2.start) > r.deferred_max_gap:
                             break
                         k2, p2 = r.money_kind.get(h2.key, ("neutral", None))
@@ -1008,18 +1246,18 @@ def _copula_flow(ctx: _Context, m: NumberMention, lo: int) -> tuple[Flow | None,
     """An amount after a copula belongs to the deferred cue that opens its clause ("Tổng kinh phí đợt trao
     tặng … là 970 triệu đồng"); the flow comes from the cue between them, else from one before the cue."""
     r = ctx.r
-    if not _ends_with(r, preceding_tokens(ctx.text, m.start, 16), r.copulas):
+    if not _ends_before(r, ctx.text, m.start, 16, r.copulas):
         return None, None, m.start
     opener = None
-    for h in ctx.before(ctx.money, m.start, max(lo, m.start - 2 * _REACH)):
+    for h in ctx.before(_MONEY, m.start, max(lo, m.start - 2 * _REACH)):
         if ctx.words(h.end, m.start) > r.copula_max_gap:
             break
         if r.money_kind.get(h.key, ("neutral", None))[0] == "deferred":
             opener = h
     if opener is None:
         return None, None, m.start
-    inside = [h for h in ctx.after(ctx.money, opener.end, m.start)]
-    for h in [*inside, *ctx.before(ctx.money, opener.start, max(lo, opener.start - _REACH))]:
+    inside = [h for h in ctx.after(_MONEY, opener.end, m.start)]
+    for h in [*inside, *ctx.before(_MONEY, opener.start, max(lo, opener.start - _REACH))]:
         kind, payload = r.money_kind.get(h.key, ("neutral", None))
         if kind == "not_union":
             return None, None, m.start
@@ -1034,7 +1272,7 @@ def _home_value(ctx: _Context, m: NumberMention, lo: int) -> bool:
     xây dựng 74 triệu đồng, …, phần còn lại do gia đình góp"): a price, not union money. Only when the amount
     is not governed by a verb of giving, raising or lending."""
     r = ctx.r
-    for h in ctx.before(ctx.money, m.start, max(lo, m.start - _REACH)):
+    for h in ctx.before(_MONEY, m.start, max(lo, m.start - _REACH)):
         kind, payload = r.money_kind.get(h.key, ("neutral", None))
         if kind == "flow" and payload.flow != "other":
             return False
@@ -1061,7 +1299,11 @@ def _continues(r: Rules, text: str, sent: Sentence) -> bool:
         # its lower case depends on what follows)
         if c.isalnum() and c != "Σ" and c.lower()[0] not in r.continuation_first:
             return False
-    head = numbers.phrase_key(text[sent.start : min(sent.end, sent.start + 30)])
+    stop = min(sent.end, sent.start + 30)
+    first = numbers._TOKEN.search(text, sent.start, stop)  # phrase_key's first token, alone
+    if first is not None and first.group(0).lower() not in r.continuation_words:
+        return False
+    head = numbers.phrase_key(text[sent.start : stop])
     return any(tuple(head[:n]) in r.continuation for n in r.continuation_lengths)
 
 
@@ -1069,24 +1311,25 @@ def _sentence_facts(r: Rules, text: str, sents: Sequence[Sentence], k: int,
                     mentions: Sequence[NumberMention]) -> list[Fact]:  # fmt: skip
     """The facts of sentence `k`, whose numbers are `mentions`."""
     sent = sents[k]
-    nums: list[_Number] = []
+    nouns: list[tuple[str | None, int, int, str | None]] = []
     some = False  # an amount, or a count of a counted noun: the rest is needed only then
     for m in mentions:
-        num = _Number(m)
         if m.unit is None:
-            cls, ns, ne, noun = _noun_at(r, text, m.end, min(sent.end, m.end + 80))
-            num.noun_class, num.noun_start, num.noun_end, num.noun = cls, ns, ne, noun
-            some = some or cls not in (None, "stop")
+            noun = _noun_at(r, text, m.end, min(sent.end, m.end + 80))
+            some = some or noun[0] not in (None, "stop")
         else:
+            noun = _NO_NOUN
             some = some or m.unit == "VND"
-        nums.append(num)
+        nouns.append(noun)
     if not some:
         return []
+    nums = [_Number(m, *noun) for m, noun in zip(mentions, nouns, strict=True)]
     inherited = None
     if k > 0 and _continues(r, text, sent):
         prev = sents[k - 1]
         inherited = _last_status(r, text, prev.start, prev.end)
     ctx = _Context(r, text, sent.start, sent.end)
+    ctx.reach = max((num.mention.start for num in nums if num.counted), default=sent.start)
     found: dict[int, Fact] = {}
     for i, num in enumerate(nums):
         if num.mention.unit == "%":
@@ -1133,7 +1376,7 @@ def resolve(facts: Sequence[tuple[int, Fact]]) -> list[Fact]:
         groups.setdefault((f.type, f.value, f.value_max, f.per_unit, own), []).append((index, f))
     out: list[tuple[int, Fact]] = []
     for group in groups.values():
-        best_index, _ = max(group, key=lambda pair: _weight(pair[1]))
+        best_index = group[0][0] if len(group) == 1 else max(group, key=lambda pair: _weight(pair[1]))[0]
         out += [(index, f) for index, f in group if index == best_index]
     kept = [f for index, f in out if not _rounded_repeat(index, f, out)]
     return sorted(kept, key=lambda f: (f.start, f.end, f.type))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -490,7 +492,7 @@ def test_bad_pattern_file_names_file_and_line(facts_copy: Path, file: str, old: 
 _PHRASE_PIECES = ["kết nạp", "Kết  nạp", "KẾT NẠP", "hỗ trợ", "hỗ-trợ", "đã", "được", "vào Đảng", "vào Ðảng",
                   "kế hoạch", "chỉ tiêu", "vận động", "cho", "và", "đoàn viên", "5", "ban", "_", " ", "  ", "\t", "\n",
                   ",", ";", "İ", "x", "cho vay", "cho\x1cvay", "vay", "vốn", "ưu đãi", "với số tiền", "với  mức",
-                  "trao", "tặng", "-"]  # fmt: skip
+                  "trao", "tặng", "-", "          ", "\U0001d400", "🎉"]  # fmt: skip
 
 
 def _phrases_by_regex(ctx: facts._Context) -> list[list[facts._Hit]]:
@@ -519,6 +521,77 @@ def test_phrases_found_as_the_regexes_find_them_on_any_text(text: str, start: in
     assert [ctx.triggers, ctx.money, ctx.status, ctx.party] == _phrases_by_regex(ctx)
 
 
+# A sentence's word lists are found only as far as a lookup asks: as far as they go, they are the
+# sentence's whole lists.
+@given(
+    st.lists(st.sampled_from(_PHRASE_PIECES), max_size=30).map("".join),
+    st.integers(0, 8),
+    st.lists(st.integers(0, 80), max_size=4),
+)
+@settings(max_examples=300, deadline=None)
+def test_phrases_found_as_far_as_asked_begin_the_whole_lists(text: str, start: int, bounds: list[int]) -> None:
+    start = min(start, len(text))
+    r = facts.rules()
+    whole = _phrases_by_regex(facts._Context(r, text, start, len(text)))
+    ctx = facts._Context(r, text, start, len(text))
+    for bound in bounds:
+        for k, hits in enumerate(whole):
+            found = ctx._found(k, start + bound).hits
+            assert found == hits[: len(found)]
+            assert all(h.start >= start + bound for h in hits[len(found) :])
+
+
+@given(
+    st.lists(st.sampled_from(_PHRASE_PIECES), max_size=30).map("".join),
+    st.integers(0, 80),
+    st.integers(0, 80),
+)
+@settings(max_examples=300, deadline=None)
+def test_hits_before_and_after_a_position(text: str, a: int, b: int) -> None:
+    ctx = facts._Context(facts.rules(), text, 0, len(text))
+    for k, hits in enumerate(_phrases_by_regex(facts._Context(facts.rules(), text, 0, len(text)))):
+        assert ctx.before(k, b, a) == [h for h in reversed(hits) if h.end <= b and h.start >= a]
+        assert ctx.after(k, a, b) == [h for h in hits if h.start >= a and h.end <= b]
+
+
+@given(
+    st.lists(st.sampled_from([*_PHRASE_PIECES, "a_b", "Ⱥ", "²", "ǅ", "\u0301", "\u2028"]), max_size=20).map("".join),
+    st.integers(0, 60),
+    st.integers(0, 60),
+)
+@settings(max_examples=300, deadline=None)
+def test_words_between_two_positions_as_the_regex_counts_them(text: str, a: int, b: int) -> None:
+    ctx = facts._Context(facts.rules(), text, 0, len(text))
+    assert ctx.words(a, b) == (len(facts._WORD.findall(text, a, b)) if b > a else 0)
+
+
+def test_non_word_class_is_what_re_reads_as_no_word_character() -> None:
+    non_word = re.compile(facts._non_word_class(facts._characters()))
+    for c in map(chr, range(0x10000)):
+        assert bool(non_word.match(c)) == bool(re.match(r"\W", c)), hex(ord(c))
+
+
+def test_classes_for_re_hold_what_regex_classes_hold() -> None:
+    r = facts.rules()
+    characters = facts._characters()
+    for flags in (r.noun.flags, r.abbreviation.flags):
+        classes = facts._re_classes(characters, flags)
+        for regex_class, re_class in ((r"\s", classes.space), (r"[\p{L}\p{N}_]", classes.word)):
+            assert re.findall(re_class, characters) == regex.findall(regex_class, characters, flags=flags)
+    classes = facts._re_classes(characters, r.noun.flags)
+    above = "".join(map(chr, range(0x10000, 0x110000)))
+    assert regex.search(r"\s", above) is None
+    for c in sorted({c for key in r.noun_class for c in key}):
+        cases = regex.findall(regex.escape(c), characters, flags=r.noun.flags)
+        assert re.findall(classes.letter(c), characters) == cases, c
+
+
+def test_latin_sentences_are_those_whose_lower_case_is_latin_too() -> None:
+    for c in map(chr, range(0x10000)):
+        latin = numbers._UNSAFE.search(c) is None and numbers._UNSAFE.search(c.lower()) is None
+        assert (facts._NOT_LATIN.search(c) is None) == latin, hex(ord(c))
+
+
 # Sets of first characters spare regex calls after a number; the noun found must be the one the regexes find.
 def _noun_by_regex(r: facts.Rules, text: str, pos: int, limit: int) -> tuple:
     m = facts._OPEN_QUOTE.match(text, pos, limit)
@@ -545,7 +618,8 @@ def _noun_by_regex(r: facts.Rules, text: str, pos: int, limit: int) -> tuple:
 
 _NOUN_PIECES = [" ", "  ", "\t", "\n", "“", "”", '"', "'", "(", "«", "»", "lượt", "Lượt", "LƯỢT", "đoàn viên",
                 "ĐOÀN VIÊN", "CĐCS", "cđcs", "người", "hộ", "suất quà", "ſ", "\u212a", "K", "5", ",", ".", "ĐV", "NLĐ",
-                "x", "\xa0", "\x1c", "İ", "xuất sắc", "tiêu biểu"]  # fmt: skip
+                "x", "\xa0", "\x1c", "İ", "xuất sắc", "tiêu biểu", ")", "/", "-", "lượt ", "\u0345", "ı",
+                "\U0001d400", "CĐ cơ sở"]  # fmt: skip
 
 
 @given(st.lists(st.sampled_from(_NOUN_PIECES), max_size=8).map("".join), st.integers(0, 40), st.integers(0, 40))
@@ -555,6 +629,38 @@ def test_noun_after_a_number_as_the_regexes_find_it(text: str, pos: int, limit: 
     pos = min(pos, limit)
     r = facts.rules()
     assert facts._noun_at(r, text, pos, limit) == _noun_by_regex(r, text, pos, limit)
+
+
+# The regexes read at a noun's end are also written for `re`; they must match what the `regex` ones match.
+_AFTER_PIECES = [" ", "  ", "\t", ",", ", ", "-", "được", "ĐƯỢC", "kết nạp", "vào Đảng", "vào  ĐẢNG", "hỗ trợ",
+                 "thành lập", "công đoàn", "xuất sắc", "tiêu biểu", "mới", "x", "5", "\u0345", "\U0001d400", "ſ",
+                 "İ", "\x1c", "\xa0", "_"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_AFTER_PIECES), max_size=14).map("".join), st.integers(0, 10))
+@settings(max_examples=500, deadline=None)
+def test_phrases_after_a_noun_found_by_re_as_by_regex(text: str, pos: int) -> None:
+    r = facts.rules()
+    pos = min(pos, len(text))
+    for slow, fast in ((r.after, r.after_fast), (r.honoured, r.honoured_fast)):
+        want = slow.match(text, pos)
+        if facts._HAS_ASTRAL.search(text, pos) is None:  # where the `re` ones are tried
+            got = fast.match(text, pos)
+            assert (got and (got.span(), got.groups())) == (want and (want.span(), want.groups()))
+
+
+@given(
+    st.lists(st.sampled_from([*_PHRASE_PIECES, "không", "chưa", "là", "đạt", "Σ", "ǅ"]), max_size=14).map("".join),
+    st.integers(0, 80),
+    st.sampled_from([16, 24, 40]),
+)
+@settings(max_examples=500, deadline=None)
+def test_phrases_before_a_position_told_by_the_last_token(text: str, pos: int, width: int) -> None:
+    r = facts.rules()
+    pos = min(pos, len(text))
+    for phrases in (r.negations, r.copulas):
+        want = facts._ends_with(r, numbers.preceding_tokens(text, pos, width), phrases)
+        assert facts._ends_before(r, text, pos, width, phrases) == want
 
 
 # A sentence that carries the status of the one before opens with a continuation phrase.
