@@ -55,12 +55,12 @@ def _mention(
     raw: str,
 ) -> NumberMention:
     """`NumberMention(...)`, three times cheaper: the generated __init__ of a frozen dataclass sets
-    each field through object.__setattr__."""
+    each field through object.__setattr__. The fields go into the instance's own dict one by one,
+    in their order (cheaper than a dict of keywords)."""
     m = _new(NumberMention)
-    m.__dict__.update(
-        start=start, end=end, value=value, value_max=value_max, unit=unit, qualifier=qualifier, per_unit=per_unit,
-        raw=raw,
-    )  # fmt: skip
+    d = m.__dict__
+    d["start"], d["end"], d["value"], d["value_max"] = start, end, value, value_max
+    d["unit"], d["qualifier"], d["per_unit"], d["raw"] = unit, qualifier, per_unit, raw
     return m
 
 
@@ -238,6 +238,11 @@ def _thousands(groups: list[str]) -> Decimal | None:
     return Decimal("".join(groups))
 
 
+# Digits the default decimal context keeps exactly (its precision): a numeral no longer than this
+# reads to the same value as an int as it does as a Decimal.
+_EXACT_DIGITS = 28
+
+
 def _read_numeral(s: str) -> Decimal | None:
     """Read digits with dots and commas by the rule in patterns/numbers.yaml; None if not a number."""
     if s.isdecimal():  # str decimal digits are the regex's \d too
@@ -280,7 +285,9 @@ def _read_marked(s: str) -> Decimal | None:
     return value * sign
 
 
-def _to_float(value: Decimal) -> float:
+def _to_float(value: Decimal | int) -> float:
+    if type(value) is int:  # a plain numeral of at most `_EXACT_DIGITS` digits (see `_digit_amounts`)
+        return float(value)
     if value == value.to_integral_value():
         try:
             return float(int(value))
@@ -367,7 +374,11 @@ class Grammar:
     word_run: Any
     # standard `re`, over lower case: the first word of every number word (a trie), whole at its end
     word_run_first_re: Any
-    word_run_first_letters: frozenset[str]  # the first letter of each of them
+    # standard `re`, over lower case: such a word, whole, that is a number alone or has another after
+    # it (see `_alone_starts`), after a space, after any other character that can end a word, at 0
+    alone_after_space: Any
+    alone_after_mark: Any
+    alone_at_start: Any
     not_before: Any
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
@@ -437,6 +448,40 @@ def _cannot_start(words: Iterable[str]) -> frozenset[str]:
 def _first_words(words: Iterable[str]) -> set[str]:
     """The first word of each of `words`, in every spelling, lower case."""
     return {v.split()[0].lower() for w in words for v in spelling_variants(w) if v.split()}
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _alone_alternation(firsts: Iterable[str], standalone: frozenset[str]) -> str:
+    """For the standard `re` over lower case: a word of `firsts` that is a number alone (one of
+    `standalone`), whole; or another one, whole, when spaces and one of `firsts` (whole) follow it.
+    One branch per first letter (and kind), which `re` leaves at once where that letter is not."""
+    following = patterns.literal_alternation(firsts) + r"(?!\w)"
+    rests: dict[tuple[str, bool], list[str]] = {}
+    for w in sorted(firsts):
+        rests.setdefault((w[0], w in standalone), []).append(w[1:])
+    branches = []
+    for (first, alone), ends in sorted(rests.items()):
+        longer = [e for e in ends if e]
+        rest = patterns.literal_alternation(longer) if longer else ""
+        if longer and "" in ends:
+            rest = f"(?:{rest})?"
+        branches.append(re.escape(first) + rest + r"(?!\w)" + ("" if alone else rf"(?=\s+{following})"))
+    return "(?:" + "|".join(branches) + ")"
+
+
+def _after_word_end() -> str:
+    """A regex class holding every character that ends a word (no `_is_word_char`) but the space:
+    those below U+0250 and among the Vietnamese letters U+1E00-U+1EFF one by one, and everything
+    else outside those two blocks."""
+    near = map(chr, (*range(0x250), *range(0x1E00, 0x1F00)))
+    ends = "".join(re.escape(ch) for ch in near if not _is_word_char(ch) and ch != " ")
+    return "[" + ends + r"\u0250-\u1dff\u1f00-\U0010ffff]"
+
+
+_AFTER_WORD_END = _after_word_end()
 
 
 @functools.lru_cache(maxsize=1)
@@ -548,6 +593,7 @@ def grammar() -> Grammar:
                         *zero_fillers, *scale_values]  # fmt: skip
     one = word_alternation(all_number_words)
     firsts = _first_words(all_number_words)
+    alone_words = _alone_alternation(firsts, word_set("standalone"))
 
     examples = []
     if not isinstance(top["examples"], list):
@@ -604,7 +650,9 @@ def grammar() -> Grammar:
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
         # `\w` on lower case is `_is_word_char` on the text: lower case keeps letters and digits
         word_run_first_re=re.compile(patterns.literal_alternation(firsts) + r"(?!\w)"),
-        word_run_first_letters=frozenset(w[0] for w in firsts),
+        alone_after_space=re.compile(f" {alone_words}"),
+        alone_after_mark=re.compile(f"{_AFTER_WORD_END}{alone_words}"),
+        alone_at_start=re.compile(alone_words),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
         before=before,
@@ -658,7 +706,7 @@ class _Amount:
     start: int  # first character of the number itself (no qualifier)
     end: int  # end of number, scale words, currency, per-unit suffix
     num_end: int  # end of the numeral or number words alone
-    value: Decimal
+    value: Decimal | int  # an int for a plain numeral (see `_EXACT_DIGITS`)
     scaled: bool  # a scale word followed
     scale: Decimal
     currency: bool
@@ -669,7 +717,7 @@ class _Amount:
     near: list[str]  # its last tokens, at least those of every phrase of `at_end`
     at_end: dict[str, int]  # classes of the phrases just before it
 
-    def __init__(self, start: int, end: int, value: Decimal, before: _Before, words: bool = False) -> None:
+    def __init__(self, start: int, end: int, value: Decimal | int, before: _Before, words: bool = False) -> None:
         # written out: the generated __init__ with keywords and defaults costs twice as much
         self.start, self.end, self.num_end, self.value, self.words = start, end, end, value, words
         self.scaled, self.scale, self.currency, self.percent, self.per_unit = False, _ONE, False, False, False
@@ -702,6 +750,11 @@ _Before = tuple[list[str] | None, list[str], dict[str, int]]
 # Marks that are a token of their own to the regex module and to str methods alike.
 _MARKS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~«»“”‘’–—…")
 _ODD_SPACES = "\x1c\x1d\x1e\x1f"  # str spaces that the regex module does not take for spaces
+
+
+def _has_odd_space(text: str) -> bool:
+    """Whether `text` holds one of `_ODD_SPACES` (written out: a generator over them costs more)."""
+    return "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text
 
 
 def _plain_words(low: str, base: int, end: int, n: int) -> list[str] | None:
@@ -976,51 +1029,55 @@ def _word_number(g: Grammar, words: list[str]) -> tuple[Decimal, int] | None:
     return (total, used) if used else None
 
 
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _word_runs(
-    g: Grammar, text: str, alone: frozenset[str] | None = None, low: str | None = None
-) -> Iterator[Any]:
+def _word_runs(g: Grammar, text: str, alone: bool = False, low: str | None = None) -> Iterator[Any]:
     """What `g.word_run.finditer(text)` finds, trying the regex only where a number word stands as a
     whole word: found in the lower-cased text by a plain alternation of the words, with no lookaround
     (the standard `re` module skips ahead on it), the regex at every character costs ten times more.
 
-    With `alone` (the words that are a number by themselves), a run that would be a single other
-    word is left out: no number word follows it ("năm 2021", "một số", "đầu tư").
+    With `alone`, a run that would be a single word that is no number by itself (not in
+    `g.standalone`) is left out: no number word follows it ("năm 2021", "một số", "đầu tư").
     `low`: `text.lower()`, if known."""
     if low is None:
         low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         yield from g.word_run.finditer(text)
         return
-    n = len(text)
     pos = 0
+    for i in _alone_starts(g, text, low) if alone else _word_starts(g, text, low):
+        if i >= pos:
+            m = g.word_run.match(text, i)
+            if m:
+                pos = m.end()
+                yield m
+
+
+def _word_starts(g: Grammar, text: str, low: str) -> Iterator[int]:
+    """Where a number word starts a whole word, in order; `low`: `text.lower()`, in place."""
     # a word found inside a longer one never reaches past that word's end, so the next word's
     # start is still found
-    first_re, first_letters = g.word_run_first_re, g.word_run_first_letters
-    for c in first_re.finditer(low):
-        i, j = c.span()
-        if i < pos or (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):  # `_is_word_char`
-            continue
-        if alone is not None and low[i:j] not in alone:
-            k = j
-            while k < n and low[k].isspace():  # str spaces hold the regex's, so this looks far enough
-                k += 1
-            if k == j or low[k : k + 1] not in first_letters or not first_re.match(low, k):
-                continue
-        m = g.word_run.match(text, i)
-        if m:
-            pos = m.end()
-            yield m
+    for c in g.word_run_first_re.finditer(low):
+        i = c.start()
+        if not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):  # `_is_word_char`
+            yield i
+
+
+def _alone_starts(g: Grammar, text: str, low: str) -> list[int]:
+    """`_word_starts` of the words that are a number alone or have another number word after them
+    (after spaces), in order. Most words start after a space: that regex has a plain first character
+    to skip ahead to; another for the other characters that end a word, and the start of the text."""
+    starts = [c.start() + 1 for c in g.alone_after_space.finditer(low)]
+    # the class holds more than the characters that end a word: the text says
+    marked = [c.start() + 1 for c in g.alone_after_mark.finditer(low) if not _is_word_char(text[c.start()])]
+    if g.alone_at_start.match(low):
+        marked.append(0)
+    return sorted(starts + marked) if marked else starts
 
 
 def _word_amounts(g: Grammar, text: str, lowered: str, low: str | None, every_run: bool = False) -> list[_Amount]:
     """Amounts written in words; `lowered`: `text.lower()`, `low`: as `_words_before` wants it.
     `every_run`: read single words that are no number alone too (they give nothing)."""
     out: list[_Amount] = []
-    for m in _word_runs(g, text, None if every_run else g.standalone, lowered):
+    for m in _word_runs(g, text, not every_run, lowered):
         pieces = list(_NON_SPACE.finditer(m.group(0)))
         words = [p.group(0).lower() for p in pieces]
         offset = 0
@@ -1170,7 +1227,8 @@ def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -
             continue
         raw = m.group()
         if raw.isdecimal():
-            value = Decimal(raw) * 1  # as `_read_numeral`
+            # an int where the context's precision keeps every digit: the same value, read faster
+            value = int(raw) if len(raw) <= _EXACT_DIGITS else Decimal(raw) * 1  # as `_read_numeral`
         elif m.group("spaced"):
             value = _read_numeral(_SPACES.sub("", raw))
         else:
@@ -1201,7 +1259,7 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     g = grammar()
     lowered = text.lower()
     # every character keeps its place, and str spaces are the regex's
-    in_place = lowered if len(lowered) == len(text) and not any(c in text for c in _ODD_SPACES) else None
+    in_place = lowered if len(lowered) == len(text) and not _has_odd_space(text) else None
     # without "ſ", lower case finds every word the regexes find ignoring case (tests check the letters)
     folded = in_place is not None and "ſ" not in text
     amounts = _digit_amounts(g, text, in_place, lowered if folded else None)  # in order, one per start

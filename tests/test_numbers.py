@@ -457,3 +457,35 @@ def test_single_words_that_are_no_number_alone_give_nothing(text: str) -> None:
         return [(a.start, a.end, a.value, a.scaled, a.currency, a.percent, a.per_unit, a.at_end) for a in amounts]
 
     assert read(False) == read(True)
+
+
+# The words that may start a run of number words are found by regexes that skip ahead to a space or
+# another character that ends a word; they must be those the plain scan finds, with the same rule.
+_START_PIECES = [*_ALONE_PIECES, "(", "\n", "“", "\u00a0", "é", "ư", "中", "\u0301", "x", "9", "\t"]
+
+
+@given(st.lists(st.sampled_from(_START_PIECES), max_size=30).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_number_words_alone_start_where_the_plain_scan_says(text: str) -> None:
+    g = numbers.grammar()
+    low = text.lower()
+    if len(low) != len(text):
+        return
+    want = []
+    for i in numbers._word_starts(g, text, low):
+        j = g.word_run_first_re.match(low, i).end()
+        k = j
+        while k < len(low) and low[k].isspace():
+            k += 1
+        if low[i:j] in g.standalone or (k > j and g.word_run_first_re.match(low, k)):
+            want.append(i)
+    assert numbers._alone_starts(g, text, low) == want
+
+
+def test_the_class_after_a_word_end_holds_every_character_that_ends_a_word() -> None:
+    import re
+
+    after_end = re.compile(numbers._AFTER_WORD_END)
+    every = "".join(chr(c) for c in range(0x110000))
+    ends = {ch for ch in every if not numbers._is_word_char(ch) and ch != " "}
+    assert ends <= set(after_end.findall(every))
