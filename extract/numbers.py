@@ -758,10 +758,12 @@ def _has_odd_space(text: str) -> bool:
 
 
 def _plain_words(low: str, base: int, end: int, n: int) -> list[str] | None:
-    """`preceding_tokens(...)[-n:]` for a window `low[base:end]` (lower case, no `_ODD_SPACES`)
-    whose last `n` tokens are words between spaces, with another token before them; None if it is
-    not so simple."""
+    """`preceding_tokens(...)[-n:]` for a window `low[base:end]` (lower case) whose last `n` tokens
+    are words between spaces, with another token before them; None if it is not so simple (or the
+    window holds one of `_ODD_SPACES`, which str.split takes for spaces and the regex does not)."""
     window = low[base:end]
+    if _has_odd_space(window):
+        return None
     parts = window.rsplit(None, n)
     if len(parts) != n + 1:
         return None  # the window's first token (which may be cut) could be among them
@@ -790,8 +792,8 @@ def _last_plain(text: str, low: str, pos: int) -> str:
 def _words_before(g: Grammar, text: str, pos: int, low: str | None, plain: str | None = None) -> _Before:
     """What the words before a number say (`_Before`). Most numbers follow a word that ends no
     phrase, or only one-word phrases, or a few plain words: then the whole window is not cut.
-    `low`: the text in lower case, if that keeps every character's place and has no `_ODD_SPACES`
-    (else None); `plain`: `_last_plain(text, low, pos)` if known."""
+    `low`: the text in lower case, if that keeps every character's place (else None); `plain`:
+    `_last_plain(text, low, pos)` if known."""
     last: str | None = plain if plain is not None else "" if low is None else _last_plain(text, low, pos)
     if not last:
         last = last_token(text, pos)
@@ -1258,8 +1260,7 @@ def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -
 def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     g = grammar()
     lowered = text.lower()
-    # every character keeps its place, and str spaces are the regex's
-    in_place = lowered if len(lowered) == len(text) and not _has_odd_space(text) else None
+    in_place = lowered if len(lowered) == len(text) else None  # every character keeps its place
     # without "ſ", lower case finds every word the regexes find ignoring case (tests check the letters)
     folded = in_place is not None and "ſ" not in text
     amounts = _digit_amounts(g, text, in_place, lowered if folded else None)  # in order, one per start

@@ -489,3 +489,32 @@ def test_the_class_after_a_word_end_holds_every_character_that_ends_a_word() -> 
     every = "".join(chr(c) for c in range(0x110000))
     ends = {ch for ch in every if not numbers._is_word_char(ch) and ch != " "}
     assert ends <= set(after_end.findall(every))
+
+
+# The words before a number are read from the lower-cased text by str methods where that is plain;
+# what they say must be what the regex's cut of the window says (`low` None), odd spaces and all.
+_BEFORE_PIECES = ["số", "Số", "năm", "trên", "vượt", "hơn", "không", "ít", "Nghị", "quyết", "ngày", "tin", "x" * 41,
+                  " ", "  ", "\n", "\x1c", "\x1f", ",", "(", "5", "12", "İ", "ſ"]  # fmt: skip
+
+
+def _assert_words_before_are_the_regex_cut(text: str) -> None:
+    g = numbers.grammar()
+    low = text.lower()
+    if len(low) != len(text):
+        return
+    for pos in range(len(text) + 1):
+        _, near, at_end = numbers._words_before(g, text, pos, low)
+        _, want_near, want_at_end = numbers._words_before(g, text, pos, None)
+        assert at_end == want_at_end, pos
+        assert near[-1:] == want_near[-1:], pos
+
+
+@pytest.mark.parametrize("text", ["a vượt\x1ctrên 5", "là vượt trên 5", "x Nghị quyết\x1fsố 12", "tin số\x1e 3"])
+def test_words_before_a_number_read_plainly_are_the_regex_cut(text: str) -> None:
+    _assert_words_before_are_the_regex_cut(text)
+
+
+@given(st.lists(st.sampled_from(_BEFORE_PIECES), max_size=30).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_words_before_a_number_read_plainly_are_the_regex_cut_on_any_text(text: str) -> None:
+    _assert_words_before_are_the_regex_cut(text)
