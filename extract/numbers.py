@@ -401,7 +401,9 @@ class Grammar:
     examples: tuple[tuple[str, tuple[dict[str, Any], ...], int | None], ...]
     # characters below U+1F00 after which (and one space) no scale, percent or currency word can start
     tail_none: frozenset[str]
-    tail_any: Any  # at a position: optional spaces, a whole scale (group s), percent (p) or currency (c) word
+    # at a position: optional spaces, a whole scale (group s, as `scale` finds it), percent (p) or
+    # currency (c) word
+    tail_any: Any
     unit_after_none: frozenset[str]  # as `tail_none`, for `per_unit_after`
     # lower case, every spelling: the first two letters of those words, the words of one letter
     # (a word must end after them), and first letters followed by a space
@@ -517,7 +519,8 @@ def grammar() -> Grammar:
                 scale_values[" ".join(v.lower().split())] = value
     not_scale = alternation(_words(top, "not_scale_when_followed_by"))
     scale_alt = alternation(scale_values)
-    scale = _compile(rf"\s*(?P<w>{scale_alt})(?![\p{{L}}\p{{N}}_])(?!\s+{not_scale}(?!\p{{L}}))", top, "scales")
+    scale_word = rf"(?![\p{{L}}\p{{N}}_])(?!\s+{not_scale}(?!\p{{L}}))"  # after a scale word
+    scale = _compile(rf"\s*(?P<w>{scale_alt}){scale_word}", top, "scales")
     compound = _compile(
         rf"\s+(?P<n>\d{{1,3}}(?:,\d{{1,3}})?)\s*(?P<w>{scale_alt})(?![\p{{L}}\p{{N}}_])", top, "scales"
     )
@@ -681,9 +684,10 @@ def grammar() -> Grammar:
         tail_pairs=frozenset(w[:2] for w in tail_lower if len(w) > 1 and w[1] != " "),
         tail_one=frozenset(w for w in tail_lower if len(w) == 1),
         tail_lead=frozenset(w[0] for w in tail_lower if len(w) > 1 and w[1] == " "),
-        # each of `scale`, `percent` and `currency` is one of these branches and more
+        # `scale` and `percent` are the first two of these branches; `currency` is the third and more
         tail_any=_compile(
-            rf"\s*(?:(?P<s>{scale_alt})|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))(?![\p{{L}}\p{{N}}_])",
+            rf"\s*(?:(?P<s>{scale_alt}){scale_word}|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))"
+            r"(?![\p{L}\p{N}_])",
             top,
             "scales",
         ),
@@ -825,10 +829,16 @@ def _is_year(text: str, a: _Amount) -> bool:
     return len(raw) == 4 and raw.isdigit() and 1900 <= int(raw) <= 2100
 
 
+def _scale_value(g: Grammar, word: str) -> Decimal:
+    """The value of a scale word as a regex found it (any case, any spaces)."""
+    value = g.scale_values.get(word)  # nearly always written as listed
+    return value if value is not None else g.scale_values.get(" ".join(word.lower().split()), Decimal(1))
+
+
 def _tail(g: Grammar, text: str, a: _Amount) -> None:
     """Read what follows a number: scale words (and compounds), percent, currency, per-unit."""
     pos = a.num_end
-    could_scale = could_percent = True
+    could_percent = True
     if not a.scaled:
         nxt = text[pos : pos + 2]
         first = nxt[1:] if nxt[:1] == " " else nxt[:1]
@@ -841,16 +851,19 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
             a.end = pos
             return
         # the branches are tried in order: one that matched says the ones before it cannot; the
-        # percent branch is `percent` itself
-        could_scale = any_word.group("s") is not None
-        if not could_scale and any_word.group("p") is not None:
+        # scale and percent branches are `scale` and `percent` themselves
+        if any_word.group("p") is not None:
             a.percent = True
             a.end = any_word.end()
             return
-        could_percent = could_scale
-    m = g.scale.match(text, pos, min(len(text), pos + _WINDOW)) if could_scale else None
+        could_percent = False
+        word = any_word.group("s")
+        m = any_word if word is not None else None
+    else:
+        m = g.scale.match(text, pos, min(len(text), pos + _WINDOW))
+        word = m.group("w") if m else None
     if m:
-        scale = g.scale_values.get(" ".join(m.group("w").lower().split()), Decimal(1))
+        scale = _scale_value(g, word)
         a.value *= scale
         a.scaled, a.scale = True, scale
         pos = m.end()
@@ -862,7 +875,7 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
             c = g.compound.match(text, pos, min(len(text), pos + _WINDOW))
             if not c:
                 break
-            small = g.scale_values.get(" ".join(c.group("w").lower().split()), Decimal(1))
+            small = _scale_value(g, c.group("w"))
             n = _read_numeral(c.group("n"))
             if n is None or small >= last or n * small >= last:
                 break

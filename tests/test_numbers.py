@@ -518,3 +518,21 @@ def test_words_before_a_number_read_plainly_are_the_regex_cut(text: str) -> None
 @settings(max_examples=400, deadline=None)
 def test_words_before_a_number_read_plainly_are_the_regex_cut_on_any_text(text: str) -> None:
     _assert_words_before_are_the_regex_cut(text)
+
+
+# A scale word followed by a word that makes it none ("tỷ lệ") leaves the number as it is, or a
+# shorter scale word in its place; what follows is read as after any number.
+@pytest.mark.parametrize(
+    ("text", "raw", "value", "unit"),
+    [
+        ("tăng 5 tỷ lệ", "5", 5, None),
+        ("đạt 5 nghìn tỷ lệ", "5 nghìn", 5000, None),
+        ("1.000 tỷ lệ đồng", "1.000", 1000, None),
+        ("3 tỷ 640 triệu lệ", "3 tỷ 640 triệu", 3.64e9, None),
+        ("12 triệu đồng/người", "12 triệu đồng/người", 12e6, "VND"),
+        ("30 phần trăm", "30 phần trăm", 30, "%"),
+    ],
+)
+def test_scale_words_that_are_no_scale(text: str, raw: str, value: float, unit: str | None) -> None:
+    [m] = find_numbers(text)
+    assert (m.raw, m.value, m.unit) == (raw, value, unit)
