@@ -1145,6 +1145,19 @@ _NOT_PHONE = frozenset(
 )
 
 
+def _phone_may_start(chars: str) -> bool:
+    """Whether a telephone number may start among `chars` (after a character that ends one): only at
+    "+", "(" or a "0" that follows no digit."""
+    if "+" in chars or "(" in chars:
+        return True
+    i = chars.find("0")
+    while i >= 0:
+        if i == 0 or chars[i - 1] not in "0123456789":
+            return True
+        i = chars.find("0", i + 1)
+    return False
+
+
 class _Phones:
     """Whether a numeral starts inside a telephone number of nine digits or more, as
     `g.phone.finditer(text)` finds them, scanning only the few characters before it where that is
@@ -1174,7 +1187,7 @@ class _Phones:
                 end, stop = pos, min(len(text), pos + _PHONE_LONGEST)
                 while end < stop and text[end] not in _NOT_PHONE:
                     end += 1
-                if end - k - 1 < 9:
+                if end - k - 1 < 9 or not _phone_may_start(text[k + 1 : pos + 1]):
                     return False
                 # the scan starts afresh at k + 1; what it finds there up to `pos` reads nothing
                 # beyond pos + _PHONE_LONGEST
@@ -1287,6 +1300,8 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     amounts = kept
 
     mentions: list[NumberMention] = []
+    # the words written after a number ("trở lên") are looked for near each only if the text holds one
+    after_cues = amounts and (not folded or g.after_probe.search(lowered) is not None)
     i = 0
     while i < len(amounts):
         a = amounts[i]
@@ -1348,7 +1363,7 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
         elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, text, in_place, a, n)):
             unit = "VND"
         after = None
-        if not folded or g.after_probe.search(lowered, a.end, a.end + _WINDOW):
+        if after_cues and (not folded or g.after_probe.search(lowered, a.end, a.end + _WINDOW)):
             after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
         if after:
             qualifier = g.qualifiers.get(phrase_key(after.group("w")), qualifier)
