@@ -1300,8 +1300,6 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     amounts = kept
 
     mentions: list[NumberMention] = []
-    # the words written after a number ("trở lên") are looked for near each only if the text holds one
-    after_cues = amounts and (not folded or g.after_probe.search(lowered) is not None)
     i = 0
     while i < len(amounts):
         a = amounts[i]
@@ -1363,7 +1361,7 @@ def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
         elif a.currency or (a.scaled and a.value >= 1000 and _money_cue_before(g, text, in_place, a, n)):
             unit = "VND"
         after = None
-        if after_cues and (not folded or g.after_probe.search(lowered, a.end, a.end + _WINDOW)):
+        if not folded or g.after_probe.search(lowered, a.end, a.end + _WINDOW):
             after = g.qualifier_after.match(text, a.end, min(len(text), a.end + _WINDOW))
         if after:
             qualifier = g.qualifiers.get(phrase_key(after.group("w")), qualifier)
