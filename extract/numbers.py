@@ -1146,8 +1146,8 @@ _NOT_PHONE = frozenset(
 
 
 def _phone_may_start(chars: str) -> bool:
-    """Whether a telephone number may start among `chars` (after a character that ends one): only at
-    "+", "(" or a "0" that follows no digit."""
+    """Whether a telephone number may start among `chars`: only at "+", "(" or a "0" that follows no
+    digit (or starts them)."""
     if "+" in chars or "(" in chars:
         return True
     i = chars.find("0")
@@ -1176,8 +1176,7 @@ class _Phones:
         text = self.text
         if self.spans is None:
             low = max(0, pos - _PHONE_LONGEST)
-            near = text[low : pos + 1]
-            if "0" not in near and "+" not in near and "(" not in near:
+            if not _phone_may_start(text[low : pos + 1]):
                 return False  # no telephone number starts near enough to reach `pos`
             k = pos - 1
             while k >= low and text[k] not in _NOT_PHONE:
@@ -1187,7 +1186,7 @@ class _Phones:
                 end, stop = pos, min(len(text), pos + _PHONE_LONGEST)
                 while end < stop and text[end] not in _NOT_PHONE:
                     end += 1
-                if end - k - 1 < 9 or not _phone_may_start(text[k + 1 : pos + 1]):
+                if end - k - 1 < 9:
                     return False
                 # the scan starts afresh at k + 1; what it finds there up to `pos` reads nothing
                 # beyond pos + _PHONE_LONGEST
