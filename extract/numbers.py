@@ -459,18 +459,21 @@ def _is_word_char(ch: str) -> bool:
 def _alone_alternation(firsts: Iterable[str], standalone: frozenset[str]) -> str:
     """For the standard `re` over lower case: a word of `firsts` that is a number alone (one of
     `standalone`), whole; or another one, whole, when spaces and one of `firsts` (whole) follow it.
-    One branch per first letter (and kind), which `re` leaves at once where that letter is not."""
+    One branch per first letter, which `re` leaves at once where that letter is not."""
     following = patterns.literal_alternation(firsts) + r"(?!\w)"
-    rests: dict[tuple[str, bool], list[str]] = {}
+    rests: dict[str, dict[bool, list[str]]] = {}
     for w in sorted(firsts):
-        rests.setdefault((w[0], w in standalone), []).append(w[1:])
+        rests.setdefault(w[0], {}).setdefault(w in standalone, []).append(w[1:])
     branches = []
-    for (first, alone), ends in sorted(rests.items()):
-        longer = [e for e in ends if e]
-        rest = patterns.literal_alternation(longer) if longer else ""
-        if longer and "" in ends:
-            rest = f"(?:{rest})?"
-        branches.append(re.escape(first) + rest + r"(?!\w)" + ("" if alone else rf"(?=\s+{following})"))
+    for first, kinds in sorted(rests.items()):
+        ways = []
+        for alone, ends in sorted(kinds.items(), reverse=True):
+            longer = [e for e in ends if e]
+            rest = patterns.literal_alternation(longer) if longer else ""
+            if longer and "" in ends:
+                rest = f"(?:{rest})?"
+            ways.append(rest + r"(?!\w)" + ("" if alone else rf"(?=\s+{following})"))
+        branches.append(re.escape(first) + (ways[0] if len(ways) == 1 else "(?:" + "|".join(ways) + ")"))
     return "(?:" + "|".join(branches) + ")"
 
 
