@@ -219,7 +219,18 @@ def phrase_start(text: str, pos: int, n_tokens: int) -> int:
     """Where the last `n_tokens` tokens before `pos` (within 40 characters) start."""
     if n_tokens <= 0:
         return pos
-    for seen, m in enumerate(_TOKEN_BACK.finditer(text, max(0, pos - 40), pos), 1):
+    base = max(0, pos - 40)
+    if text[pos - 1 : pos] == " ":  # nearly always "… word word 123": words between single spaces
+        start = end = pos - 1
+        for _ in range(n_tokens):
+            q = text.rfind(" ", base, end)
+            # str letters and digits are letters and digits to the regex module too
+            if q < 0 or not text[q + 1 : end].isalnum():
+                break
+            start, end = q + 1, q
+        else:
+            return start
+    for seen, m in enumerate(_TOKEN_BACK.finditer(text, base, pos), 1):
         if seen == n_tokens:
             return m.start()
     return pos
