@@ -416,11 +416,13 @@ class Grammar:
     # currency (c) word
     tail_any: Any
     unit_after_none: frozenset[str]  # as `tail_none`, for `per_unit_after`
-    # lower case, every spelling: the first two letters of those words, the words of one letter
-    # (a word must end after them), and first letters followed by a space
-    tail_pairs: frozenset[str]
+    # lower case, every spelling, those words: their first three letters, the words of one and of two
+    # letters (a word must end after them), and first letters and pairs followed by a space
+    tail_triples: frozenset[str]
     tail_one: frozenset[str]
+    tail_two: frozenset[str]
     tail_lead: frozenset[str]
+    tail_pair_lead: frozenset[str]
 
 
 def _words(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -695,9 +697,11 @@ def grammar() -> Grammar:
         examples=tuple(examples),
         tail_none=_cannot_start(tail_words),
         unit_after_none=_cannot_start(_words(top, "per_unit_after")),
-        tail_pairs=frozenset(w[:2] for w in tail_lower if len(w) > 1 and w[1] != " "),
+        tail_triples=frozenset(w[:3] for w in tail_lower if len(w) > 2 and " " not in w[:3]),
         tail_one=frozenset(w for w in tail_lower if len(w) == 1),
+        tail_two=frozenset(w for w in tail_lower if len(w) == 2 and w[1] != " "),
         tail_lead=frozenset(w[0] for w in tail_lower if len(w) > 1 and w[1] == " "),
+        tail_pair_lead=frozenset(w[:2] for w in tail_lower if len(w) > 2 and w[1] != " " and w[2] == " "),
         # `scale` and `percent` are the first two of these branches; `currency` is the third and more
         tail_any=_compile(
             rf"\s*(?:(?P<s>{scale_alt}){scale_word}|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))"
@@ -847,6 +851,19 @@ def _scale_value(g: Grammar, word: str) -> Decimal:
     """The value of a scale word as a regex found it (any case, any spaces)."""
     value = g.scale_values.get(word)  # nearly always written as listed
     return value if value is not None else g.scale_values.get(" ".join(word.lower().split()), Decimal(1))
+
+
+def _tail_may_start(g: Grammar, three: str) -> bool:
+    """Whether a scale, percent or currency word may start at the three characters `three` (lower
+    case), as `tail_any` reads them after a number and one space."""
+    return (
+        three in g.tail_triples
+        or three[:1].isspace()  # more spaces: the regex looks on
+        or three[:1] in g.tail_lead
+        or (three[:1] in g.tail_one and not _is_word_char(three[1:2] or " "))
+        or (three[:2] in g.tail_two and not _is_word_char(three[2:3] or " "))
+        or (three[:2] in g.tail_pair_lead and not _is_word_char(three[2:3] or " "))
+    )
 
 
 def _tail(g: Grammar, text: str, a: _Amount) -> None:
@@ -1280,15 +1297,9 @@ def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -
         first = nxt[1:] if nxt[:1] == " " else nxt[:1]
         if first and first not in tail_none:  # else nothing follows (see `_tail`)
             if folded is not None:
-                # nor does it unless the next two letters start a scale, percent or currency word
+                # nor does it unless the next three letters start a scale, percent or currency word
                 k = end + 1 if nxt[:1] == " " else end
-                pair = folded[k : k + 2]
-                if not (
-                    pair[:1].isspace()
-                    or pair in g.tail_pairs
-                    or pair[:1] in g.tail_lead
-                    or (pair[:1] in g.tail_one and not _is_word_char(pair[1:] or " "))
-                ):
+                if not _tail_may_start(g, folded[k : k + 3]):
                     out.append(a)
                     continue
             _tail(g, text, a)

@@ -424,7 +424,7 @@ def test_lower_case_finds_what_the_regexes_find_ignoring_case() -> None:
     g = numbers.grammar()
     words = [*numbers._first_words(g.digit_words), *g.after_firsts, *numbers._first_words(g.scale_values)]
     words += [*g.after_tens, *g.ten_words, *g.tens_words, *g.hundred_words, *g.tens_word, *g.zero_fillers]
-    words += [*g.tail_pairs, *g.tail_one, *g.tail_lead]  # scale, percent and currency words
+    words += [*g.tail_triples, *g.tail_one, *g.tail_two, *g.tail_lead, *g.tail_pair_lead]  # scale, percent, currency
     letters = {ch for w in words for ch in w.lower() if ch.isalpha()}
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     for letter in sorted(letters):
@@ -536,3 +536,18 @@ def test_words_before_a_number_read_plainly_are_the_regex_cut_on_any_text(text: 
 def test_scale_words_that_are_no_scale(text: str, raw: str, value: float, unit: str | None) -> None:
     [m] = find_numbers(text)
     assert (m.raw, m.value, m.unit) == (raw, value, unit)
+
+
+# After a number and one space, three letters say when no scale, percent or currency word can follow;
+# then the regex must find none.
+_TAIL_PIECES = ["người", "nghìn", "Ngàn", "ngày", "phần trăm", "phòng", "triệu", "trăm", "trong", "tỷ", "tỉ", "tỷlệ",
+                "đồng", "Đồng", "ðồng", "đ", "đ.", "%", "vnđ", "VND", "tr", " ", "  ", "\n", "_", ".", "5", "ſ", "K"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_TAIL_PIECES), min_size=1, max_size=4).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_no_tail_word_where_three_letters_say_none_can_start(after: str) -> None:
+    g = numbers.grammar()
+    text = "5 " + after
+    if not numbers._tail_may_start(g, text.lower()[2:5]):
+        assert g.tail_any.match(text, 1) is None
