@@ -952,6 +952,10 @@ def _context_skip(g: Grammar, near: list[str], at_end: dict[str, int]) -> str | 
     return None
 
 
+# After a space before it, a numeral followed by one of these is nothing `_skip_glued` skips (but " /").
+_ENDS_PLAINLY = frozenset(" .,;)%\n”\"'…!?")
+
+
 def _skip_glued(text: str, start: int, end: int) -> str | None:
     """Why the characters around this numeral make it no quantity ("date", "document", "code")."""
     nxt = text[end : end + 1]
@@ -1258,8 +1262,8 @@ def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -
             if phones.covers(start):
                 continue
         nxt = text[end : end + 2]
-        # " 2021 ": nothing glued to it (see `_skip_glued`)
-        kind = None if prev == " " and nxt[:1] == " " and nxt != " /" else _skip_glued(text, start, end)
+        # " 2021 ", " 2021.": nothing glued to it (see `_skip_glued`)
+        kind = None if prev == " " and nxt[:1] in _ENDS_PLAINLY and nxt != " /" else _skip_glued(text, start, end)
         before: _Before = _NOTHING_BEFORE
         if kind is None:
             last = "" if low is None else _last_plain(text, low, start)  # as `_words_before`

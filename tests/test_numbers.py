@@ -540,8 +540,9 @@ def test_scale_words_that_are_no_scale(text: str, raw: str, value: float, unit: 
 
 # After a number and one space, three letters say when no scale, percent or currency word can follow;
 # then the regex must find none.
-_TAIL_PIECES = ["người", "nghìn", "Ngàn", "ngày", "phần trăm", "phòng", "triệu", "trăm", "trong", "tỷ", "tỉ", "tỷlệ",
-                "đồng", "Đồng", "ðồng", "đ", "đ.", "%", "vnđ", "VND", "tr", " ", "  ", "\n", "_", ".", "5", "ſ", "K"]  # fmt: skip
+_TAIL_PIECES = ["người", "nghìn", "Ngàn", "ngày", "phần trăm", "phòng", "triệu", "trăm", "trong", "tỷ", "tỉ",
+                "tỷlệ", "đồng", "Đồng", "ðồng", "đ", "đ.", "%", "vnđ", "VND", "tr", " ", "  ", "\n", "_", ".", "5", "ſ",
+                "K"]  # fmt: skip
 
 
 @given(st.lists(st.sampled_from(_TAIL_PIECES), min_size=1, max_size=4).map("".join))
