@@ -397,6 +397,8 @@ class Grammar:
     before_last: frozenset[str]  # the last tokens of those phrases, and "số" (a document number)
     before_longest: Mapping[str, int]  # last token -> the most tokens of a phrase ending in it
     before_one: Mapping[str, Mapping[str, int]]  # last token -> its classes, where all such phrases are one token
+    # last token -> the tokens just before it in the longer phrases ending in it, and its own classes
+    before_pairs: Mapping[str, tuple[frozenset[str], Mapping[str, int]]]
     last_words: Mapping[str, frozenset[str]]  # class -> the words its phrases end with
     per_unit_window: int
     money_cue_window: int
@@ -677,6 +679,11 @@ def grammar() -> Grammar:
         before=before,
         before_last=frozenset(k[-1] for k in before) | {"số"},
         before_longest=longest,
+        before_pairs={
+            w: (frozenset(k[-2] for k in before if len(k) > 1 and k[-1] == w), {c: 1 for c in before.get((w,), ())})
+            for w, n in longest.items()
+            if n > 1
+        },
         before_one={
             w: {cls: 1 for cls in before[(w,)]} for w, n in longest.items() if n == 1 and w != "số"
         },
@@ -827,9 +834,19 @@ def _words_before(g: Grammar, text: str, pos: int, low: str | None, plain: str |
     if one is not None:
         return None, [last], dict(one)
     if last and low is not None:
+        base = max(0, pos - 40)
+        if last != "số" and low[pos - 1 : pos] == " ":
+            # "… hỗ trợ trên 120": a plain word before the last that stands before it in no longer
+            # phrase leaves only the last word's own classes
+            q = pos - 2 - len(last)
+            if q > base and low[q] == " " and low[q + 1 : pos - 1] == last:
+                q2 = low.rfind(" ", base, q)
+                prev = low[q2 + 1 : q]  # the whole word before, between two spaces in the window
+                pairs, own = g.before_pairs[last]
+                if q2 >= 0 and prev.isalnum() and prev not in pairs:
+                    return None, [last], dict(own)
         # "… Nghị quyết số 12": the last few words, as many as the longest phrase ending in the
         # last one; for "số", the word before it says how many
-        base = max(0, pos - 40)
         n = g.before_longest.get(last, 0)
         two = None
         if last == "số":
