@@ -55,12 +55,12 @@ def _mention(
     raw: str,
 ) -> NumberMention:
     """`NumberMention(...)`, three times cheaper: the generated __init__ of a frozen dataclass sets
-    each field through object.__setattr__."""
+    each field through object.__setattr__. The fields go into the instance's own dict one by one,
+    in their order (cheaper than a dict of keywords)."""
     m = _new(NumberMention)
-    m.__dict__.update(
-        start=start, end=end, value=value, value_max=value_max, unit=unit, qualifier=qualifier, per_unit=per_unit,
-        raw=raw,
-    )  # fmt: skip
+    d = m.__dict__
+    d["start"], d["end"], d["value"], d["value_max"] = start, end, value, value_max
+    d["unit"], d["qualifier"], d["per_unit"], d["raw"] = unit, qualifier, per_unit, raw
     return m
 
 
@@ -219,7 +219,18 @@ def phrase_start(text: str, pos: int, n_tokens: int) -> int:
     """Where the last `n_tokens` tokens before `pos` (within 40 characters) start."""
     if n_tokens <= 0:
         return pos
-    for seen, m in enumerate(_TOKEN_BACK.finditer(text, max(0, pos - 40), pos), 1):
+    base = max(0, pos - 40)
+    if text[pos - 1 : pos] == " ":  # nearly always "… word word 123": words between single spaces
+        start = end = pos - 1
+        for _ in range(n_tokens):
+            q = text.rfind(" ", base, end)
+            # str letters and digits are letters and digits to the regex module too
+            if q < 0 or not text[q + 1 : end].isalnum():
+                break
+            start, end = q + 1, q
+        else:
+            return start
+    for seen, m in enumerate(_TOKEN_BACK.finditer(text, base, pos), 1):
         if seen == n_tokens:
             return m.start()
     return pos
@@ -236,6 +247,11 @@ def _thousands(groups: list[str]) -> Decimal | None:
     if not groups or not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]):
         return None
     return Decimal("".join(groups))
+
+
+# Digits the default decimal context keeps exactly (its precision): a numeral no longer than this
+# reads to the same value as an int as it does as a Decimal.
+_EXACT_DIGITS = 28
 
 
 def _read_numeral(s: str) -> Decimal | None:
@@ -280,7 +296,9 @@ def _read_marked(s: str) -> Decimal | None:
     return value * sign
 
 
-def _to_float(value: Decimal) -> float:
+def _to_float(value: Decimal | int) -> float:
+    if type(value) is int:  # a plain numeral of at most `_EXACT_DIGITS` digits (see `_digit_amounts`)
+        return float(value)
     if value == value.to_integral_value():
         try:
             return float(int(value))
@@ -367,7 +385,11 @@ class Grammar:
     word_run: Any
     # standard `re`, over lower case: the first word of every number word (a trie), whole at its end
     word_run_first_re: Any
-    word_run_first_letters: frozenset[str]  # the first letter of each of them
+    # standard `re`, over lower case: such a word, whole, that is a number alone or has another after
+    # it (see `_alone_starts`), after a space, after any other character that can end a word, at 0
+    alone_after_space: Any
+    alone_after_mark: Any
+    alone_at_start: Any
     not_before: Any
     # phrases looked up among the words just before a number
     qualifiers: Mapping[Phrase, str]
@@ -375,6 +397,8 @@ class Grammar:
     before_last: frozenset[str]  # the last tokens of those phrases, and "số" (a document number)
     before_longest: Mapping[str, int]  # last token -> the most tokens of a phrase ending in it
     before_one: Mapping[str, Mapping[str, int]]  # last token -> its classes, where all such phrases are one token
+    # last token -> the tokens just before it in the longer phrases ending in it, and its own classes
+    before_pairs: Mapping[str, tuple[frozenset[str], Mapping[str, int]]]
     last_words: Mapping[str, frozenset[str]]  # class -> the words its phrases end with
     per_unit_window: int
     money_cue_window: int
@@ -390,13 +414,17 @@ class Grammar:
     examples: tuple[tuple[str, tuple[dict[str, Any], ...], int | None], ...]
     # characters below U+1F00 after which (and one space) no scale, percent or currency word can start
     tail_none: frozenset[str]
-    tail_any: Any  # at a position: optional spaces, a whole scale (group s), percent (p) or currency (c) word
+    # at a position: optional spaces, a whole scale (group s, as `scale` finds it), percent (p) or
+    # currency (c) word
+    tail_any: Any
     unit_after_none: frozenset[str]  # as `tail_none`, for `per_unit_after`
-    # lower case, every spelling: the first two letters of those words, the words of one letter
-    # (a word must end after them), and first letters followed by a space
-    tail_pairs: frozenset[str]
+    # lower case, every spelling, those words: their first three letters, the words of one and of two
+    # letters (a word must end after them), and first letters and pairs followed by a space
+    tail_triples: frozenset[str]
     tail_one: frozenset[str]
+    tail_two: frozenset[str]
     tail_lead: frozenset[str]
+    tail_pair_lead: frozenset[str]
 
 
 def _words(node: Any, key: str, name: str = PATTERN_FILE) -> list[str]:
@@ -439,6 +467,43 @@ def _first_words(words: Iterable[str]) -> set[str]:
     return {v.split()[0].lower() for w in words for v in spelling_variants(w) if v.split()}
 
 
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _alone_alternation(firsts: Iterable[str], standalone: frozenset[str]) -> str:
+    """For the standard `re` over lower case: a word of `firsts` that is a number alone (one of
+    `standalone`), whole; or another one, whole, when spaces and one of `firsts` (whole) follow it.
+    One branch per first letter, which `re` leaves at once where that letter is not."""
+    following = patterns.literal_alternation(firsts) + r"(?!\w)"
+    rests: dict[str, dict[bool, list[str]]] = {}
+    for w in sorted(firsts):
+        rests.setdefault(w[0], {}).setdefault(w in standalone, []).append(w[1:])
+    branches = []
+    for first, kinds in sorted(rests.items()):
+        ways = []
+        for alone, ends in sorted(kinds.items(), reverse=True):
+            longer = [e for e in ends if e]
+            rest = patterns.literal_alternation(longer) if longer else ""
+            if longer and "" in ends:
+                rest = f"(?:{rest})?"
+            ways.append(rest + r"(?!\w)" + ("" if alone else rf"(?=\s+{following})"))
+        branches.append(re.escape(first) + (ways[0] if len(ways) == 1 else "(?:" + "|".join(ways) + ")"))
+    return "(?:" + "|".join(branches) + ")"
+
+
+def _after_word_end() -> str:
+    """A regex class holding every character that ends a word (no `_is_word_char`) but the space:
+    those below U+0250 and among the Vietnamese letters U+1E00-U+1EFF one by one, and everything
+    else outside those two blocks."""
+    near = map(chr, (*range(0x250), *range(0x1E00, 0x1F00)))
+    ends = "".join(re.escape(ch) for ch in near if not _is_word_char(ch) and ch != " ")
+    return "[" + ends + r"\u0250-\u1dff\u1f00-\U0010ffff]"
+
+
+_AFTER_WORD_END = _after_word_end()
+
+
 @functools.lru_cache(maxsize=1)
 def grammar() -> Grammar:
     """Load and compile patterns/numbers.yaml (once). Raises PatternError naming file and line."""
@@ -472,7 +537,8 @@ def grammar() -> Grammar:
                 scale_values[" ".join(v.lower().split())] = value
     not_scale = alternation(_words(top, "not_scale_when_followed_by"))
     scale_alt = alternation(scale_values)
-    scale = _compile(rf"\s*(?P<w>{scale_alt})(?![\p{{L}}\p{{N}}_])(?!\s+{not_scale}(?!\p{{L}}))", top, "scales")
+    scale_word = rf"(?![\p{{L}}\p{{N}}_])(?!\s+{not_scale}(?!\p{{L}}))"  # after a scale word
+    scale = _compile(rf"\s*(?P<w>{scale_alt}){scale_word}", top, "scales")
     compound = _compile(
         rf"\s+(?P<n>\d{{1,3}}(?:,\d{{1,3}})?)\s*(?P<w>{scale_alt})(?![\p{{L}}\p{{N}}_])", top, "scales"
     )
@@ -548,6 +614,7 @@ def grammar() -> Grammar:
                         *zero_fillers, *scale_values]  # fmt: skip
     one = word_alternation(all_number_words)
     firsts = _first_words(all_number_words)
+    alone_words = _alone_alternation(firsts, word_set("standalone"))
 
     examples = []
     if not isinstance(top["examples"], list):
@@ -604,12 +671,19 @@ def grammar() -> Grammar:
         word_run=_compile(rf"{one}(?:\s+{one}){{0,12}}", nw, "digits"),
         # `\w` on lower case is `_is_word_char` on the text: lower case keeps letters and digits
         word_run_first_re=re.compile(patterns.literal_alternation(firsts) + r"(?!\w)"),
-        word_run_first_letters=frozenset(w[0] for w in firsts),
+        alone_after_space=re.compile(f" {alone_words}"),
+        alone_after_mark=re.compile(f"{_AFTER_WORD_END}{alone_words}"),
+        alone_at_start=re.compile(alone_words),
         not_before=_compile(rf"\s*,?\s*{word_alternation(_words(nw, 'not_before'))}", nw, "not_before"),
         qualifiers=qualifiers,
         before=before,
         before_last=frozenset(k[-1] for k in before) | {"số"},
         before_longest=longest,
+        before_pairs={
+            w: (frozenset(k[-2] for k in before if len(k) > 1 and k[-1] == w), {c: 1 for c in before.get((w,), ())})
+            for w, n in longest.items()
+            if n > 1
+        },
         before_one={
             w: {cls: 1 for cls in before[(w,)]} for w, n in longest.items() if n == 1 and w != "số"
         },
@@ -630,12 +704,15 @@ def grammar() -> Grammar:
         examples=tuple(examples),
         tail_none=_cannot_start(tail_words),
         unit_after_none=_cannot_start(_words(top, "per_unit_after")),
-        tail_pairs=frozenset(w[:2] for w in tail_lower if len(w) > 1 and w[1] != " "),
+        tail_triples=frozenset(w[:3] for w in tail_lower if len(w) > 2 and " " not in w[:3]),
         tail_one=frozenset(w for w in tail_lower if len(w) == 1),
+        tail_two=frozenset(w for w in tail_lower if len(w) == 2 and w[1] != " "),
         tail_lead=frozenset(w[0] for w in tail_lower if len(w) > 1 and w[1] == " "),
-        # each of `scale`, `percent` and `currency` is one of these branches and more
+        tail_pair_lead=frozenset(w[:2] for w in tail_lower if len(w) > 2 and w[1] != " " and w[2] == " "),
+        # `scale` and `percent` are the first two of these branches; `currency` is the third and more
         tail_any=_compile(
-            rf"\s*(?:(?P<s>{scale_alt})|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))(?![\p{{L}}\p{{N}}_])",
+            rf"\s*(?:(?P<s>{scale_alt}){scale_word}|(?P<p>{alternation(percent_words)})|(?P<c>{currency_alt}))"
+            r"(?![\p{L}\p{N}_])",
             top,
             "scales",
         ),
@@ -658,7 +735,7 @@ class _Amount:
     start: int  # first character of the number itself (no qualifier)
     end: int  # end of number, scale words, currency, per-unit suffix
     num_end: int  # end of the numeral or number words alone
-    value: Decimal
+    value: Decimal | int  # an int for a plain numeral (see `_EXACT_DIGITS`)
     scaled: bool  # a scale word followed
     scale: Decimal
     currency: bool
@@ -669,7 +746,7 @@ class _Amount:
     near: list[str]  # its last tokens, at least those of every phrase of `at_end`
     at_end: dict[str, int]  # classes of the phrases just before it
 
-    def __init__(self, start: int, end: int, value: Decimal, before: _Before, words: bool = False) -> None:
+    def __init__(self, start: int, end: int, value: Decimal | int, before: _Before, words: bool = False) -> None:
         # written out: the generated __init__ with keywords and defaults costs twice as much
         self.start, self.end, self.num_end, self.value, self.words = start, end, end, value, words
         self.scaled, self.scale, self.currency, self.percent, self.per_unit = False, _ONE, False, False, False
@@ -704,11 +781,18 @@ _MARKS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~«»“”‘’–—…")
 _ODD_SPACES = "\x1c\x1d\x1e\x1f"  # str spaces that the regex module does not take for spaces
 
 
+def _has_odd_space(text: str) -> bool:
+    """Whether `text` holds one of `_ODD_SPACES` (written out: a generator over them costs more)."""
+    return "\x1c" in text or "\x1d" in text or "\x1e" in text or "\x1f" in text
+
+
 def _plain_words(low: str, base: int, end: int, n: int) -> list[str] | None:
-    """`preceding_tokens(...)[-n:]` for a window `low[base:end]` (lower case, no `_ODD_SPACES`)
-    whose last `n` tokens are words between spaces, with another token before them; None if it is
-    not so simple."""
+    """`preceding_tokens(...)[-n:]` for a window `low[base:end]` (lower case) whose last `n` tokens
+    are words between spaces, with another token before them; None if it is not so simple (or the
+    window holds one of `_ODD_SPACES`, which str.split takes for spaces and the regex does not)."""
     window = low[base:end]
+    if _has_odd_space(window):
+        return None
     parts = window.rsplit(None, n)
     if len(parts) != n + 1:
         return None  # the window's first token (which may be cut) could be among them
@@ -737,8 +821,8 @@ def _last_plain(text: str, low: str, pos: int) -> str:
 def _words_before(g: Grammar, text: str, pos: int, low: str | None, plain: str | None = None) -> _Before:
     """What the words before a number say (`_Before`). Most numbers follow a word that ends no
     phrase, or only one-word phrases, or a few plain words: then the whole window is not cut.
-    `low`: the text in lower case, if that keeps every character's place and has no `_ODD_SPACES`
-    (else None); `plain`: `_last_plain(text, low, pos)` if known."""
+    `low`: the text in lower case, if that keeps every character's place (else None); `plain`:
+    `_last_plain(text, low, pos)` if known."""
     last: str | None = plain if plain is not None else "" if low is None else _last_plain(text, low, pos)
     if not last:
         last = last_token(text, pos)
@@ -750,9 +834,19 @@ def _words_before(g: Grammar, text: str, pos: int, low: str | None, plain: str |
     if one is not None:
         return None, [last], dict(one)
     if last and low is not None:
+        base = max(0, pos - 40)
+        if last != "số" and low[pos - 1 : pos] == " ":
+            # "… hỗ trợ trên 120": a plain word before the last that stands before it in no longer
+            # phrase leaves only the last word's own classes
+            q = pos - 2 - len(last)
+            if q > base and low[q] == " " and low[q + 1 : pos - 1] == last:
+                q2 = low.rfind(" ", base, q)
+                prev = low[q2 + 1 : q]  # the whole word before, between two spaces in the window
+                pairs, own = g.before_pairs[last]
+                if q2 >= 0 and prev.isalnum() and prev not in pairs:
+                    return None, [last], dict(own)
         # "… Nghị quyết số 12": the last few words, as many as the longest phrase ending in the
         # last one; for "số", the word before it says how many
-        base = max(0, pos - 40)
         n = g.before_longest.get(last, 0)
         two = None
         if last == "số":
@@ -770,10 +864,29 @@ def _is_year(text: str, a: _Amount) -> bool:
     return len(raw) == 4 and raw.isdigit() and 1900 <= int(raw) <= 2100
 
 
+def _scale_value(g: Grammar, word: str) -> Decimal:
+    """The value of a scale word as a regex found it (any case, any spaces)."""
+    value = g.scale_values.get(word)  # nearly always written as listed
+    return value if value is not None else g.scale_values.get(" ".join(word.lower().split()), Decimal(1))
+
+
+def _tail_may_start(g: Grammar, three: str) -> bool:
+    """Whether a scale, percent or currency word may start at the three characters `three` (lower
+    case), as `tail_any` reads them after a number and one space."""
+    return (
+        three in g.tail_triples
+        or three[:1].isspace()  # more spaces: the regex looks on
+        or three[:1] in g.tail_lead
+        or (three[:1] in g.tail_one and not _is_word_char(three[1:2] or " "))
+        or (three[:2] in g.tail_two and not _is_word_char(three[2:3] or " "))
+        or (three[:2] in g.tail_pair_lead and not _is_word_char(three[2:3] or " "))
+    )
+
+
 def _tail(g: Grammar, text: str, a: _Amount) -> None:
     """Read what follows a number: scale words (and compounds), percent, currency, per-unit."""
     pos = a.num_end
-    could_scale = could_percent = True
+    could_percent = True
     if not a.scaled:
         nxt = text[pos : pos + 2]
         first = nxt[1:] if nxt[:1] == " " else nxt[:1]
@@ -786,16 +899,19 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
             a.end = pos
             return
         # the branches are tried in order: one that matched says the ones before it cannot; the
-        # percent branch is `percent` itself
-        could_scale = any_word.group("s") is not None
-        if not could_scale and any_word.group("p") is not None:
+        # scale and percent branches are `scale` and `percent` themselves
+        if any_word.group("p") is not None:
             a.percent = True
             a.end = any_word.end()
             return
-        could_percent = could_scale
-    m = g.scale.match(text, pos, min(len(text), pos + _WINDOW)) if could_scale else None
+        could_percent = False
+        word = any_word.group("s")
+        m = any_word if word is not None else None
+    else:
+        m = g.scale.match(text, pos, min(len(text), pos + _WINDOW))
+        word = m.group("w") if m else None
     if m:
-        scale = g.scale_values.get(" ".join(m.group("w").lower().split()), Decimal(1))
+        scale = _scale_value(g, word)
         a.value *= scale
         a.scaled, a.scale = True, scale
         pos = m.end()
@@ -807,7 +923,7 @@ def _tail(g: Grammar, text: str, a: _Amount) -> None:
             c = g.compound.match(text, pos, min(len(text), pos + _WINDOW))
             if not c:
                 break
-            small = g.scale_values.get(" ".join(c.group("w").lower().split()), Decimal(1))
+            small = _scale_value(g, c.group("w"))
             n = _read_numeral(c.group("n"))
             if n is None or small >= last or n * small >= last:
                 break
@@ -851,6 +967,10 @@ def _context_skip(g: Grammar, near: list[str], at_end: dict[str, int]) -> str | 
     if "date" in at_end or "year" in at_end:
         return "date"
     return None
+
+
+# After a space before it, a numeral followed by one of these is nothing `_skip_glued` skips (but " /").
+_ENDS_PLAINLY = frozenset(" .,;)%\n”\"'…!?")
 
 
 def _skip_glued(text: str, start: int, end: int) -> str | None:
@@ -976,51 +1096,55 @@ def _word_number(g: Grammar, words: list[str]) -> tuple[Decimal, int] | None:
     return (total, used) if used else None
 
 
-def _is_word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _word_runs(
-    g: Grammar, text: str, alone: frozenset[str] | None = None, low: str | None = None
-) -> Iterator[Any]:
+def _word_runs(g: Grammar, text: str, alone: bool = False, low: str | None = None) -> Iterator[Any]:
     """What `g.word_run.finditer(text)` finds, trying the regex only where a number word stands as a
     whole word: found in the lower-cased text by a plain alternation of the words, with no lookaround
     (the standard `re` module skips ahead on it), the regex at every character costs ten times more.
 
-    With `alone` (the words that are a number by themselves), a run that would be a single other
-    word is left out: no number word follows it ("năm 2021", "một số", "đầu tư").
+    With `alone`, a run that would be a single word that is no number by itself (not in
+    `g.standalone`) is left out: no number word follows it ("năm 2021", "một số", "đầu tư").
     `low`: `text.lower()`, if known."""
     if low is None:
         low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         yield from g.word_run.finditer(text)
         return
-    n = len(text)
     pos = 0
+    for i in _alone_starts(g, text, low) if alone else _word_starts(g, text, low):
+        if i >= pos:
+            m = g.word_run.match(text, i)
+            if m:
+                pos = m.end()
+                yield m
+
+
+def _word_starts(g: Grammar, text: str, low: str) -> Iterator[int]:
+    """Where a number word starts a whole word, in order; `low`: `text.lower()`, in place."""
     # a word found inside a longer one never reaches past that word's end, so the next word's
     # start is still found
-    first_re, first_letters = g.word_run_first_re, g.word_run_first_letters
-    for c in first_re.finditer(low):
-        i, j = c.span()
-        if i < pos or (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):  # `_is_word_char`
-            continue
-        if alone is not None and low[i:j] not in alone:
-            k = j
-            while k < n and low[k].isspace():  # str spaces hold the regex's, so this looks far enough
-                k += 1
-            if k == j or low[k : k + 1] not in first_letters or not first_re.match(low, k):
-                continue
-        m = g.word_run.match(text, i)
-        if m:
-            pos = m.end()
-            yield m
+    for c in g.word_run_first_re.finditer(low):
+        i = c.start()
+        if not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")):  # `_is_word_char`
+            yield i
+
+
+def _alone_starts(g: Grammar, text: str, low: str) -> list[int]:
+    """`_word_starts` of the words that are a number alone or have another number word after them
+    (after spaces), in order. Most words start after a space: that regex has a plain first character
+    to skip ahead to; another for the other characters that end a word, and the start of the text."""
+    starts = [c.start() + 1 for c in g.alone_after_space.finditer(low)]
+    # the class holds more than the characters that end a word: the text says
+    marked = [c.start() + 1 for c in g.alone_after_mark.finditer(low) if not _is_word_char(text[c.start()])]
+    if g.alone_at_start.match(low):
+        marked.append(0)
+    return sorted(starts + marked) if marked else starts
 
 
 def _word_amounts(g: Grammar, text: str, lowered: str, low: str | None, every_run: bool = False) -> list[_Amount]:
     """Amounts written in words; `lowered`: `text.lower()`, `low`: as `_words_before` wants it.
     `every_run`: read single words that are no number alone too (they give nothing)."""
     out: list[_Amount] = []
-    for m in _word_runs(g, text, None if every_run else g.standalone, lowered):
+    for m in _word_runs(g, text, not every_run, lowered):
         pieces = list(_NON_SPACE.finditer(m.group(0)))
         words = [p.group(0).lower() for p in pieces]
         offset = 0
@@ -1073,6 +1197,19 @@ _NOT_PHONE = frozenset(
 )
 
 
+def _phone_may_start(chars: str) -> bool:
+    """Whether a telephone number may start among `chars`: only at "+", "(" or a "0" that follows no
+    digit (or starts them)."""
+    if "+" in chars or "(" in chars:
+        return True
+    i = chars.find("0")
+    while i >= 0:
+        if i == 0 or chars[i - 1] not in "0123456789":
+            return True
+        i = chars.find("0", i + 1)
+    return False
+
+
 class _Phones:
     """Whether a numeral starts inside a telephone number of nine digits or more, as
     `g.phone.finditer(text)` finds them, scanning only the few characters before it where that is
@@ -1091,8 +1228,7 @@ class _Phones:
         text = self.text
         if self.spans is None:
             low = max(0, pos - _PHONE_LONGEST)
-            near = text[low : pos + 1]
-            if "0" not in near and "+" not in near and "(" not in near:
+            if not _phone_may_start(text[low : pos + 1]):
                 return False  # no telephone number starts near enough to reach `pos`
             k = pos - 1
             while k >= low and text[k] not in _NOT_PHONE:
@@ -1143,8 +1279,8 @@ def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -
             if phones.covers(start):
                 continue
         nxt = text[end : end + 2]
-        # " 2021 ": nothing glued to it (see `_skip_glued`)
-        kind = None if prev == " " and nxt[:1] == " " and nxt != " /" else _skip_glued(text, start, end)
+        # " 2021 ", " 2021.": nothing glued to it (see `_skip_glued`)
+        kind = None if prev == " " and nxt[:1] in _ENDS_PLAINLY and nxt != " /" else _skip_glued(text, start, end)
         before: _Before = _NOTHING_BEFORE
         if kind is None:
             last = "" if low is None else _last_plain(text, low, start)  # as `_words_before`
@@ -1170,7 +1306,8 @@ def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -
             continue
         raw = m.group()
         if raw.isdecimal():
-            value = Decimal(raw) * 1  # as `_read_numeral`
+            # an int where the context's precision keeps every digit: the same value, read faster
+            value = int(raw) if len(raw) <= _EXACT_DIGITS else Decimal(raw) * 1  # as `_read_numeral`
         elif m.group("spaced"):
             value = _read_numeral(_SPACES.sub("", raw))
         else:
@@ -1181,15 +1318,9 @@ def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -
         first = nxt[1:] if nxt[:1] == " " else nxt[:1]
         if first and first not in tail_none:  # else nothing follows (see `_tail`)
             if folded is not None:
-                # nor does it unless the next two letters start a scale, percent or currency word
+                # nor does it unless the next three letters start a scale, percent or currency word
                 k = end + 1 if nxt[:1] == " " else end
-                pair = folded[k : k + 2]
-                if not (
-                    pair[:1].isspace()
-                    or pair in g.tail_pairs
-                    or pair[:1] in g.tail_lead
-                    or (pair[:1] in g.tail_one and not _is_word_char(pair[1:] or " "))
-                ):
+                if not _tail_may_start(g, folded[k : k + 3]):
                     out.append(a)
                     continue
             _tail(g, text, a)
@@ -1200,8 +1331,7 @@ def _digit_amounts(g: Grammar, text: str, low: str | None, folded: str | None) -
 def _scan(text: str, skip_contexts: bool = True) -> list[NumberMention]:
     g = grammar()
     lowered = text.lower()
-    # every character keeps its place, and str spaces are the regex's
-    in_place = lowered if len(lowered) == len(text) and not any(c in text for c in _ODD_SPACES) else None
+    in_place = lowered if len(lowered) == len(text) else None  # every character keeps its place
     # without "ſ", lower case finds every word the regexes find ignoring case (tests check the letters)
     folded = in_place is not None and "ſ" not in text
     amounts = _digit_amounts(g, text, in_place, lowered if folded else None)  # in order, one per start

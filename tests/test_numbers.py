@@ -424,7 +424,7 @@ def test_lower_case_finds_what_the_regexes_find_ignoring_case() -> None:
     g = numbers.grammar()
     words = [*numbers._first_words(g.digit_words), *g.after_firsts, *numbers._first_words(g.scale_values)]
     words += [*g.after_tens, *g.ten_words, *g.tens_words, *g.hundred_words, *g.tens_word, *g.zero_fillers]
-    words += [*g.tail_pairs, *g.tail_one, *g.tail_lead]  # scale, percent and currency words
+    words += [*g.tail_triples, *g.tail_one, *g.tail_two, *g.tail_lead, *g.tail_pair_lead]  # scale, percent, currency
     letters = {ch for w in words for ch in w.lower() if ch.isalpha()}
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     for letter in sorted(letters):
@@ -457,3 +457,98 @@ def test_single_words_that_are_no_number_alone_give_nothing(text: str) -> None:
         return [(a.start, a.end, a.value, a.scaled, a.currency, a.percent, a.per_unit, a.at_end) for a in amounts]
 
     assert read(False) == read(True)
+
+
+# The words that may start a run of number words are found by regexes that skip ahead to a space or
+# another character that ends a word; they must be those the plain scan finds, with the same rule.
+_START_PIECES = [*_ALONE_PIECES, "(", "\n", "“", "\u00a0", "é", "ư", "中", "\u0301", "x", "9", "\t"]
+
+
+@given(st.lists(st.sampled_from(_START_PIECES), max_size=30).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_number_words_alone_start_where_the_plain_scan_says(text: str) -> None:
+    g = numbers.grammar()
+    low = text.lower()
+    if len(low) != len(text):
+        return
+    want = []
+    for i in numbers._word_starts(g, text, low):
+        j = g.word_run_first_re.match(low, i).end()
+        k = j
+        while k < len(low) and low[k].isspace():
+            k += 1
+        if low[i:j] in g.standalone or (k > j and g.word_run_first_re.match(low, k)):
+            want.append(i)
+    assert numbers._alone_starts(g, text, low) == want
+
+
+def test_the_class_after_a_word_end_holds_every_character_that_ends_a_word() -> None:
+    import re
+
+    after_end = re.compile(numbers._AFTER_WORD_END)
+    every = "".join(chr(c) for c in range(0x110000))
+    ends = {ch for ch in every if not numbers._is_word_char(ch) and ch != " "}
+    assert ends <= set(after_end.findall(every))
+
+
+# The words before a number are read from the lower-cased text by str methods where that is plain;
+# what they say must be what the regex's cut of the window says (`low` None), odd spaces and all.
+_BEFORE_PIECES = ["số", "Số", "năm", "trên", "vượt", "hơn", "không", "ít", "Nghị", "quyết", "ngày", "tin", "x" * 41,
+                  " ", "  ", "\n", "\x1c", "\x1f", ",", "(", "5", "12", "İ", "ſ"]  # fmt: skip
+
+
+def _assert_words_before_are_the_regex_cut(text: str) -> None:
+    g = numbers.grammar()
+    low = text.lower()
+    if len(low) != len(text):
+        return
+    for pos in range(len(text) + 1):
+        _, near, at_end = numbers._words_before(g, text, pos, low)
+        _, want_near, want_at_end = numbers._words_before(g, text, pos, None)
+        assert at_end == want_at_end, pos
+        assert near[-1:] == want_near[-1:], pos
+
+
+@pytest.mark.parametrize("text", ["a vượt\x1ctrên 5", "là vượt trên 5", "x Nghị quyết\x1fsố 12", "tin số\x1e 3"])
+def test_words_before_a_number_read_plainly_are_the_regex_cut(text: str) -> None:
+    _assert_words_before_are_the_regex_cut(text)
+
+
+@given(st.lists(st.sampled_from(_BEFORE_PIECES), max_size=30).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_words_before_a_number_read_plainly_are_the_regex_cut_on_any_text(text: str) -> None:
+    _assert_words_before_are_the_regex_cut(text)
+
+
+# A scale word followed by a word that makes it none ("tỷ lệ") leaves the number as it is, or a
+# shorter scale word in its place; what follows is read as after any number.
+@pytest.mark.parametrize(
+    ("text", "raw", "value", "unit"),
+    [
+        ("tăng 5 tỷ lệ", "5", 5, None),
+        ("đạt 5 nghìn tỷ lệ", "5 nghìn", 5000, None),
+        ("1.000 tỷ lệ đồng", "1.000", 1000, None),
+        ("3 tỷ 640 triệu lệ", "3 tỷ 640 triệu", 3.64e9, None),
+        ("12 triệu đồng/người", "12 triệu đồng/người", 12e6, "VND"),
+        ("30 phần trăm", "30 phần trăm", 30, "%"),
+    ],
+)
+def test_scale_words_that_are_no_scale(text: str, raw: str, value: float, unit: str | None) -> None:
+    [m] = find_numbers(text)
+    assert (m.raw, m.value, m.unit) == (raw, value, unit)
+
+
+# After a number and one space, three letters say when no scale, percent or currency word can follow;
+# then the regex must find none.
+_TAIL_PIECES = ["người", "nghìn", "Ngàn", "ngày", "phần trăm", "phòng", "triệu", "trăm", "trong", "tỷ", "tỉ",
+                "tỷlệ", "đồng", "Đồng", "ðồng", "đ", "đ.", "%", "vnđ", "VND", "tr", " ", "  ", "\n", "_", ".", "5", "ſ",
+                "K"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_TAIL_PIECES), min_size=1, max_size=4).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_no_tail_word_where_three_letters_say_none_can_start(after: str) -> None:
+    g = numbers.grammar()
+    text = "5 " + after
+    if not numbers._tail_may_start(g, text.lower()[2:5]):
+        assert g.tail_any.match(text, 1) is None
