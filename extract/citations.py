@@ -59,6 +59,11 @@ _TITLE_WORD_CHARS = 20  # the longest word of such a title
 _ONE_SPACE = r"[^\S\n]"
 _LINK_CHARS = 40  # the longest phrase joining an issuer to the document it issued, with slack
 _DATE_CHARS = 40  # "ngày 12 tháng 6 năm 2021, " before an issuer
+# Letters of Vietnamese text, most frequent first, in lower case (any other letter is rarer): the
+# head scan looks for each head where its rarest letter stands.
+_FREQUENT_LETTERS = "nhctgiđoauàvlpmárệộưôybêkạsếdủấảqơớóâịềốựợổứờăểxíầậãìụỉởồọữeú"
+_HINT_MARKS = "-–/"  # before a standalone symbol's abbreviation: "02-NQ/TW", "153/2016/NĐ-CP"
+_SCAN_SPACE = r"[^\n]{1,3}"  # a head's space, and more: any 1-3 characters of one line
 _CLOSE_QUOTE = regex.compile(r"[”\"\n]")  # a quoted subject ends at its closing mark, never past the line
 
 
@@ -109,6 +114,21 @@ class Example:
 
 
 @dataclass(frozen=True)
+class HeadScan:
+    """Where a head or a standalone hint may start: in lower case, for the standard `re` module, which
+    skips ahead to the first letters of its alternatives. Each head is looked for where the rarest
+    letter of its first word stands (its anchor), with a lookbehind for the letters before: Vietnamese
+    text has a few of those letters for hundreds of a head's first letters ("c", "n", "t"). A space
+    is any 1-3 characters; a hint is "-", "–" or "/", any one character or none, then a symbol's
+    abbreviation ("nq"). Where this finds nothing, head_re and standalone_hint_re find nothing."""
+
+    pattern: re.Pattern[str]
+    # anchor -> (its offset in the heads anchored on it, those heads as a regex matched at their start
+    # or None when the anchor has this offset only)
+    anchors: Mapping[str, tuple[tuple[int, re.Pattern[str] | None], ...]]
+
+
+@dataclass(frozen=True)
 class Grammar:
     doc_types: tuple[DocType, ...]
     by_form: Mapping[str, DocType]  # folded written form -> type
@@ -117,11 +137,9 @@ class Grammar:
     head_re: regex.Pattern[str]
     standalone_re: regex.Pattern[str]
     standalone_hint_re: regex.Pattern[str]  # a piece every standalone symbol holds: "-NQ", "/QĐ"
-    # Both in lower case, for the standalone `re` module, which skips ahead on it: every head (any 1-3
-    # characters for a space) and every standalone hint ("-", any one character or none, "nq"). Where
-    # this finds nothing in the lower-cased text, head_re and standalone_hint_re find nothing. Worked
-    # out for a grammar whose space is one character (None for another).
-    scan_re: re.Pattern[str] | None
+    # Where heads and standalone hints may start, from one scan of the lower-cased text (None for a
+    # grammar whose space is not one character).
+    scan: HeadScan | None
     number_intro_re: regex.Pattern[str]
     number_word_re: regex.Pattern[str]
     # A named type ("Luật") is cited only with a number word this close after it (past a title), when
@@ -612,7 +630,7 @@ def grammar() -> Grammar:
         head_re=head_re,
         standalone_re=standalone_re,
         standalone_hint_re=_regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
-        scan_re=_scan_re(by_form, by_head_abbr, by_abbr) if sp == _ONE_SPACE else None,
+        scan=_head_scan(by_form, by_head_abbr, by_abbr) if sp == _ONE_SPACE else None,
         number_intro_re=number_intro_re,
         number_word_re=_regex(f"(?i:{_alternation(number_words)})", GRAMMAR, g, "number_words"),
         # a title of the most words, each after a space, then up to 3 spaces, then the number word
@@ -665,24 +683,46 @@ def grammar() -> Grammar:
     )
 
 
-def _scan_re(
+def _frequency(letter: str) -> int:
+    """How often `letter` (in lower case) stands in Vietnamese text, as a rank: 0 for the rarest."""
+    rank = _FREQUENT_LETTERS.find(letter)
+    return 0 if rank < 0 else len(_FREQUENT_LETTERS) - rank
+
+
+def _head_scan(
     heads: Iterable[str], head_abbreviations: Iterable[str], abbreviations: Iterable[str]
-) -> re.Pattern[str] | None:
-    """Grammar.scan_re, written with one alternative for each first character at the top, so that the
-    regex engine knows them all and skips ahead to them. None for a head of one character, or with a
-    space second, or starting with a hint's mark (_scan tells heads from hints by their first one)."""
-    by_first: dict[str, list[str]] = {}
-    for head in {h.lower() for h in [*heads, *head_abbreviations]}:
-        if len(head) < 2 or head[1].isspace() or head[0] in "-–/":
+) -> HeadScan | None:
+    """Grammar.scan. Each head is anchored on the rarest letter of its first word (never a hint's mark,
+    by which _scan tells hints from heads): None for a head whose first word holds only marks."""
+    words = {" ".join(h.lower().split()) for h in [*heads, *head_abbreviations]}
+    # a head that begins with another head is found where that one is
+    words = {w for w in words if w and not any(o != w and w.startswith(o) for o in words)}
+    alternatives: dict[str, list[str]] = {}
+    by_offset: dict[str, dict[int, list[str]]] = {}
+    for word in sorted(words):
+        first = word.split(" ")[0]
+        offsets = [i for i, c in enumerate(first) if c not in _HINT_MARKS]
+        if not offsets:
             return None
-        by_first.setdefault(head[0], []).append(head[1:])
-    alternatives = [
-        re.escape(first) + patterns.literal_alternation(rests, space=r"[^\n]{1,3}")
-        for first, rests in sorted(by_first.items())
+        k = min(offsets, key=lambda i: (_frequency(first[i]), i))
+        rest = _SCAN_SPACE.join(re.escape(piece) for piece in word[k + 1 :].split(" "))
+        alternatives.setdefault(word[k], []).append(f"(?<={re.escape(word[: k + 1])}){rest}")
+        by_offset.setdefault(word[k], {}).setdefault(k, []).append(word)
+    # the most frequent anchors first: at an anchor the engine tries the alternatives in turn
+    top = [
+        re.escape(anchor) + "(?:" + "|".join(alts) + ")"
+        for anchor, alts in sorted(alternatives.items(), key=lambda item: -_frequency(item[0]))
     ]
     symbol = _alternation({a.lower() for a in abbreviations})
-    alternatives += [re.escape(mark) + f"(?s:.)?{symbol}" for mark in "-–/"]
-    return re.compile("|".join(alternatives))
+    top += [re.escape(mark) + f"(?s:.)?{symbol}" for mark in _HINT_MARKS]
+    anchors = {
+        anchor: tuple(
+            (k, re.compile(patterns.literal_alternation(ws, space=_SCAN_SPACE)) if len(offsets) > 1 else None)
+            for k, ws in sorted(offsets.items())
+        )
+        for anchor, offsets in by_offset.items()
+    }
+    return HeadScan(re.compile("|".join(top)), anchors)
 
 
 def examples() -> tuple[Example, ...]:
@@ -934,22 +974,27 @@ _STANDALONE_BACK = 40  # characters: the most from a standalone citation's start
 
 def _scan(gr: Grammar, text: str) -> tuple[list[int], list[int]] | None:
     """Where a head may start and where the standalone hints start, from one scan of the lower-cased
-    text with `gr.scan_re`; None where it cannot tell. (Every letter the regex module matches to a
+    text with `gr.scan`; None where it cannot tell. (Every letter the regex module matches to a
     head's letter, ignoring case, lowers to it.)"""
-    if gr.scan_re is None:
+    if gr.scan is None:
         return None
     low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         return None
     heads: list[int] = []
     hints: list[int] = []
-    search = gr.scan_re.search
+    anchors = gr.scan.anchors
+    search = gr.scan.pattern.search
     found = search(low)
-    while found is not None:  # every start, those inside another's match too
-        p = found.start()
-        (hints if low[p] in "-–/" else heads).append(p)
-        found = search(low, p + 1)
-    return heads, hints
+    while found is not None:  # every anchor, those inside another's match too
+        at = found.start()
+        offsets = anchors.get(low[at])
+        if offsets is None:  # a hint's mark
+            hints.append(at)
+        else:
+            heads += [at - k for k, head in offsets if head is None or (at >= k and head.match(low, at - k))]
+        found = search(low, at + 1)
+    return sorted(set(heads)), hints
 
 
 def _heads(gr: Grammar, text: str, starts: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:

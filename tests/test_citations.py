@@ -564,7 +564,8 @@ def test_gold_articles() -> None:
 _HEAD_PIECES = ["Nghị quyết", "nghị  quyết", "NGHỊ QUYẾT", "liên tịch", "Kế hoạch", "phối hợp", "Chương trình",
                 "hành động", "thông báo", "kết luận", "văn bản", "Bộ luật", "NQ", "QĐ", "NĐ", "số", "Số:", " ", "  ",
                 "    ", "\n", "-", "–", "/", "02", "145", "6b", "2020", "/NQ-TW", "-NQ/TW", "QĐ-TTg", "CP", "KHPH",
-                "x", "(", ",", ".", "ſ", "İ", "Ð"]  # fmt: skip
+                "x", "(", ",", ".", "ſ", "İ", "Ð", "công văn", "Thông tư", "quy định", "Quyết định", "qđ", "nq",
+                "nđ", "Luật", "bộ luật", "Đề án"]  # fmt: skip
 
 
 def _found(matches: object) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
@@ -593,6 +594,23 @@ def test_heads_and_symbols_found_as_the_regexes_find_them_on_any_text(text: str)
     gr = citations_module.grammar()
     assert _found(citations_module._heads(gr, text)) == _found(gr.head_re.finditer(text))
     assert _found(citations_module._standalones(gr, text)) == _found(gr.standalone_re.finditer(text))
+
+
+@given(st.lists(st.sampled_from(_HEAD_PIECES), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_scan_finds_heads_where_a_plain_alternation_of_them_starts(text: str) -> None:
+    # Each head is looked for where the rarest letter of its first word stands: the starts are
+    # those of the whole heads, every one of them, overlapping ones too.
+    import re
+
+    from extract.patterns import literal_alternation
+
+    gr = citations_module.grammar()
+    heads = re.compile(literal_alternation([h.lower() for h in [*gr.by_form, *gr.by_head_abbr]], space=r"[^\n]{1,3}"))
+    scanned = citations_module._scan(gr, text)
+    low = text.lower()
+    if scanned is not None:
+        assert scanned[0] == [i for i in range(len(low)) if heads.match(low, i)]
 
 
 def test_every_letter_matched_to_a_head_ignoring_case_lowers_to_it() -> None:
