@@ -64,6 +64,8 @@ _DATE_CHARS = 40  # "ngày 12 tháng 6 năm 2021, " before an issuer
 _FREQUENT_LETTERS = "nhctgiđoauàvlpmárệộưôybêkạsếdủấảqơớóâịềốựợổứờăểxíầậãìụỉởồọữeú"
 _HINT_MARKS = "-–/"  # before a standalone symbol's abbreviation: "02-NQ/TW", "153/2016/NĐ-CP"
 _SCAN_SPACE = r"[^\n]{1,3}"  # a head's space, and more: any 1-3 characters of one line
+_NUMBER_FIRST = "(?P<num>{num})"  # how a symbol shape or the bare number starts, for number_reach
+_DIGIT = re.compile("[0-9]")
 _CLOSE_QUOTE = regex.compile(r"[”\"\n]")  # a quoted subject ends at its closing mark, never past the line
 
 
@@ -145,6 +147,9 @@ class Grammar:
     # A named type ("Luật") is cited only with a number word this close after it (past a title), when
     # the grammar's space is one character (None: not worked out).
     title_reach: int | None
+    # Any other type is cited only with a digit this close after it (past a number word), when the
+    # grammar's space is one character and every number starts with a digit (None: not worked out).
+    number_reach: int | None
     title_re: regex.Pattern[str]
     item_re: regex.Pattern[str]
     shape_styles: Mapping[str, str]  # wrapper group name -> style
@@ -637,6 +642,10 @@ def grammar() -> Grammar:
         title_reach=_MAX_TITLE_WORDS * (1 + _TITLE_WORD_CHARS) + 3 + max(map(len, number_words))
         if sp == _ONE_SPACE
         else None,
+        # up to 3 spaces, the longest number word, up to 3 spaces, then the number's first digit
+        number_reach=3 + max(map(len, number_words)) + 3 + 1
+        if sp == _ONE_SPACE and _digit_first(parts["num"], [*(g["symbol_shapes"] or []), bare])
+        else None,
         title_re=title_re,
         item_re=item_re,
         shape_styles=styles,
@@ -681,6 +690,12 @@ def grammar() -> Grammar:
         registry=tuple(registry),
         examples=tuple(examples),
     )
+
+
+def _digit_first(num: str, items: Sequence[Mapping[str, Any]]) -> bool:
+    """Does every symbol shape and the bare number start with the number, and the number with a digit?"""
+    digit_first = num.startswith("[0-9]{1,") and "|" not in num
+    return digit_first and all(str(item["regex"]).startswith(_NUMBER_FIRST) for item in items)
 
 
 def _frequency(letter: str) -> int:
@@ -1093,6 +1108,8 @@ def _mention_at(gr: Grammar, text: str, h: regex.Match[str]) -> list[_Mention]:
         t = gr.title_re.match(text, pos)
         if t and not gr.head_re.search(text, t.start(), t.end()):  # the title never holds another document
             pos = t.end()
+    elif gr.number_reach is not None and not _DIGIT.search(text, pos, pos + gr.number_reach):
+        return []  # no digit where the number could start: not cited
     intro = gr.number_intro_re.match(text, pos)
     if not intro:
         return []

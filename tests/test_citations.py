@@ -81,6 +81,10 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
     ("NQ số 02-NQ/TW", dict(doc_type="Nghị quyết", number="02", symbol="NQ/TW")),
     ("NQ 02 của Bộ Chính trị", dict(doc_type="Nghị quyết", number="02", symbol="NQ/TW", inferred=True)),
     ("Luật Công đoàn số 12/2012/QH13", dict(doc_type="Luật", number="12", quote="Luật Công đoàn số 12/2012/QH13")),
+    # the widest gaps between a type and its number: 3 spaces each side of the number word
+    ("Nghị quyết   số:   02", dict(doc_type="Nghị quyết", number="02", quote="Nghị quyết   số:   02")),
+    ("Quyết định\tsố:\xa0\xa0\xa012", dict(doc_type="Quyết định", number="12")),
+    ("kế hoạch   02/KH-LĐLĐ", dict(doc_type="Kế hoạch", number="02", symbol="KH-LĐLĐ")),
 ]
 
 
@@ -266,6 +270,8 @@ NOT_CITATIONS = [
     "Tổng số: 175 | Trang: 1",
     "COVID-19 và 02-AB/CD",
     "NQ 3 điểm mới",
+    "Nghị quyết   số:    02",  # a gap too wide
+    "Nghị quyết    số 02",
 ]
 
 
