@@ -139,6 +139,9 @@ class Grammar:
     head_re: regex.Pattern[str]
     standalone_re: regex.Pattern[str]
     standalone_hint_re: regex.Pattern[str]  # a piece every standalone symbol holds: "-NQ", "/QĐ"
+    # Where a standalone symbol may start: a digit or the first letter of a number word (None: the
+    # number does not start with a digit).
+    standalone_start_re: regex.Pattern[str] | None
     # Where heads and standalone hints may start, from one scan of the lower-cased text (None for a
     # grammar whose space is not one character).
     scan: HeadScan | None
@@ -635,6 +638,9 @@ def grammar() -> Grammar:
         head_re=head_re,
         standalone_re=standalone_re,
         standalone_hint_re=_regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
+        standalone_start_re=_regex(f"[0-9]|(?i:{_alternation(w[0] for w in number_words)})", GRAMMAR, g)
+        if _digit_first(parts["num"], [])
+        else None,
         scan=_head_scan(by_form, by_head_abbr, by_abbr) if sp == _ONE_SPACE else None,
         number_intro_re=number_intro_re,
         number_word_re=_regex(f"(?i:{_alternation(number_words)})", GRAMMAR, g, "number_words"),
@@ -1033,7 +1039,8 @@ def _heads(gr: Grammar, text: str, starts: Sequence[int] | None = None) -> Itera
 
 def _standalones(gr: Grammar, text: str, hints: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:
     """What `gr.standalone_re.finditer(text)` finds, trying the regex only a little before a symbol's
-    "-NQ" or "/QĐ": every match holds one, close to its start. (`hints` may hold more places than
+    "-NQ" or "/QĐ" (every match holds one, close to its start), where a digit or a number word
+    stands (every match starts with one). (`hints` may hold more places than
     `gr.standalone_hint_re` finds: a place more is only looked at.)"""
     if hints is None:
         scanned = _scan(gr, text)
@@ -1043,6 +1050,11 @@ def _standalones(gr: Grammar, text: str, hints: Sequence[int] | None = None) -> 
     for c in hints:
         i = max(pos, tried, c - _STANDALONE_BACK)
         while i <= c:
+            if gr.standalone_start_re is not None:  # no symbol starts before the next digit or number word
+                start = gr.standalone_start_re.search(text, i, c + 1)
+                if start is None:
+                    break
+                i = start.start()
             s = gr.standalone_re.match(text, i)
             if s:
                 yield s
