@@ -230,12 +230,13 @@ class _Gazetteer:
     pattern: regex.Pattern[str]
     # The names with no lookaround, for the standard `re` module, which skips ahead on it: `pattern`
     # is tried only where this finds a name (trying it at every character costs four times more).
-    # With `capitals`, it also finds each name in capitals (any case past an upper-case first letter).
+    # With `capitals`, it also finds each name in capitals (any case past an upper-case first letter),
+    # and leaves the names that start with another letter to `lower_names`.
     hint: re.Pattern[str]
     capitals: bool
-    # Names holding an upper-case letter followed by no lower-case one ("TP.HCM"): a name in capitals
-    # may start there, inside a run, so runs are looked for where one of these stands.
-    capital_names: frozenset[str]
+    # Names whose first letter is not upper case ("thành phố Hồ Chí Minh"), as `pattern` reads them:
+    # looked for with str.find, for their first letter is one of the most frequent.
+    lower_names: tuple[str, ...]
     upper_pattern: regex.Pattern[str]
     by_alias: Mapping[str, _Province]
     by_folded: Mapping[str, _Province]
@@ -326,7 +327,7 @@ def _gazetteer() -> _Gazetteer:
                 f"{province.id}: merged_into {province.merged_into!r} is no known name",
             )
     alternation = patterns.literal_alternation(list(by_alias), space=" ")
-    hint, capitals = _names_hint(list(by_alias))
+    hint, capitals, lower_names = _names_hint(list(by_alias))
     bounded = r"(?<![\p{L}\p{N}])(?:" + alternation + r")(?![\p{L}\p{N}])"
     pattern = regex.compile(bounded)
     # Upper-case headlines ("LĐLĐ TỈNH LÀO CAI") are searched ignoring case.
@@ -343,7 +344,7 @@ def _gazetteer() -> _Gazetteer:
         pattern=pattern,
         hint=hint,
         capitals=capitals,
-        capital_names=frozenset(alias for alias in by_alias if _may_touch_capitals(alias)),
+        lower_names=lower_names,
         upper_pattern=upper_pattern,
         by_alias=by_alias,
         by_folded={alias.casefold(): province for alias, province in by_alias.items()},
@@ -372,7 +373,6 @@ _MAX_MENTIONS = 1000
 _WORD_BEFORE = regex.compile(r"([\p{L}\p{N}]{1,30})\s{1,3}$")
 _WORD_AFTER = regex.compile(r"\s{1,3}([\p{L}\p{N}]{1,30})")
 _LETTER = regex.compile(r"\p{L}")
-_UPPER = regex.compile(r"\p{Lu}")
 _LOWER = regex.compile(r"\p{Ll}")  # as _UPPER_RUN reads lower case
 
 
@@ -384,38 +384,29 @@ def _upper_letters() -> str:
     return "".join(regex.findall(r"\p{Lu}", plane))
 
 
-def _names_hint(aliases: list[str]) -> tuple[re.Pattern[str], bool]:
-    """_Gazetteer.hint, and whether it finds names in capitals too: in a run of capitals a name's
-    first letter is upper case, so one letter more at the top of the alternation is each upper-case
-    letter the `regex` module takes for a first letter ignoring case (none beyond the Basic
-    Multilingual Plane). Not for a name of one character or a space second, whose rest is no word."""
+def _names_hint(aliases: list[str]) -> tuple[re.Pattern[str], bool, tuple[str, ...]]:
+    """_Gazetteer.hint, capitals and lower_names. In a run of capitals a name's first letter is upper
+    case: the hint's alternatives start with each upper-case letter the `regex` module takes for a
+    first letter ignoring case (none beyond the Basic Multilingual Plane), the rest read ignoring case.
+    Not for a name of one character or a space second, whose rest is no word: then the hint is the
+    names as written."""
     exact: dict[str, list[str]] = {}
     for alias in aliases:
         exact.setdefault(alias[0], []).append(alias[1:])
-    capitals = all(len(a) > 1 and not a[1].isspace() and _LETTER.match(a) for a in aliases)
+    if not all(len(a) > 1 and not a[1].isspace() and _LETTER.match(a) for a in aliases):
+        return re.compile(patterns.literal_alternation(aliases, space=" ")), False, ()
     any_case: dict[str, list[str]] = {}
-    if capitals:
-        firsts = regex.compile("(?i:" + "|".join(regex.escape(f) for f in exact) + ")")
-        for upper in firsts.findall(_upper_letters()):
-            for first, rests in exact.items():
-                if regex.fullmatch(f"(?i:{regex.escape(first)})", upper):
-                    any_case.setdefault(upper, []).extend(rests)
-    alternatives = [
-        re.escape(first) + f"(?i:{patterns.literal_alternation(any_case[first], space=' ', ignore_case=True)})"
-        if first in any_case
-        else re.escape(first) + patterns.literal_alternation(exact[first], space=" ")
-        for first in sorted(exact.keys() | any_case.keys())
-    ]
-    return re.compile("|".join(alternatives)), capitals
-
-
-def _may_touch_capitals(alias: str) -> bool:
-    """Does `alias` hold an upper-case letter followed by no lower-case one (or at its end)? Only
-    there may a name in capitals start inside it and stand in a run of capitals."""
-    return any(
-        _UPPER.match(c) is not None and (i + 1 == len(alias) or _LOWER.match(alias, i + 1) is None)
-        for i, c in enumerate(alias)
+    firsts = regex.compile("(?i:" + "|".join(regex.escape(f) for f in exact) + ")")
+    for upper in firsts.findall(_upper_letters()):
+        for first, rests in exact.items():
+            if regex.fullmatch(f"(?i:{regex.escape(first)})", upper):
+                any_case.setdefault(upper, []).extend(rests)
+    hint = "|".join(
+        re.escape(first) + f"(?i:{patterns.literal_alternation(rests, space=' ', ignore_case=True)})"
+        for first, rests in sorted(any_case.items())
     )
+    lower_names = {" ".join(a.split()) for a in aliases if a[0] not in any_case}
+    return re.compile(hint), True, tuple(sorted(lower_names))
 
 
 @functools.lru_cache(maxsize=1)
@@ -432,28 +423,39 @@ def _upper_hint() -> re.Pattern[str]:
     return re.compile(rf"{word}[ \-–]{{1,3}}{word}[ \-–]{{1,3}}{letter}")
 
 
-def _names(gaz: _Gazetteer, text: str) -> tuple[list[Any], bool]:
-    """What `gaz.pattern.finditer(text)` finds, trying the pattern only where `gaz.hint` finds a name
-    (its lookbehind still sees the character before); and whether a name may stand in a run of
-    capitals. A letter followed by a lower-case one stands in no run: when every name the hint finds
-    starts with one, and none holds a place where a name in capitals may start, no run need be
-    looked for."""
-    names: list[Any] = []
+def _name_starts(gaz: _Gazetteer, text: str) -> tuple[list[int], bool]:
+    """Where a name may start, as written or in capitals; and whether one may stand in a run of
+    capitals. A letter followed by a lower-case one stands in no run: when every place the hint finds
+    is one, no run need be looked for (nor for a name whose first letter is not upper case)."""
+    starts: list[int] = []
     capitals = not gaz.capitals
-    pos = 0
-    while True:
-        hit = gaz.hint.search(text, pos)
-        if hit is None:
-            return names, capitals
-        at = hit.start()
+    search = gaz.hint.search
+    found = search(text)
+    while found is not None:  # every place, those inside another's match too
+        at = found.start()
+        starts.append(at)
         capitals = capitals or _LOWER.match(text, at + 1) is None
-        m = gaz.pattern.match(text, at)
-        if m is None:
-            pos = at + 1
-        else:
+        found = search(text, at + 1)
+    for name in gaz.lower_names:
+        at = text.find(name)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(name, at + 1)
+    return sorted(set(starts)), capitals
+
+
+def _names(gaz: _Gazetteer, text: str) -> tuple[list[Any], bool]:
+    """What `gaz.pattern.finditer(text)` finds, trying the pattern only where a name may start (its
+    lookbehind still sees the character before); and whether a name may stand in a run of capitals."""
+    starts, capitals = _name_starts(gaz, text)
+    names: list[Any] = []
+    pos = 0
+    for at in starts:
+        m = gaz.pattern.match(text, at) if at >= pos else None
+        if m is not None:
             pos = m.end()  # a name is never empty
             names.append(m)
-            capitals = capitals or m[0] in gaz.capital_names
+    return names, capitals
 
 
 def _runs(text: str) -> list[tuple[int, int]]:

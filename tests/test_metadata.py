@@ -395,18 +395,9 @@ def test_names_and_runs_found_as_the_regexes_find_them(text: str) -> None:
         assert not [m for m in names for s, e in runs if s <= m.start() < e]
 
 
-@pytest.mark.parametrize(
-    ("alias", "expected"),
-    [("Hà Nội", False), ("Huế", False), ("Tp. Hồ Chí Minh", False), ("TP.HCM", True), ("Tp.HCM", True),
-     ("BRVT", True), ("Tp.H", True)],
-)  # fmt: skip
-def test_a_name_in_capitals_may_start_inside_these_names(alias: str, expected: bool) -> None:
-    assert metadata._may_touch_capitals(alias) is expected
-
-
 def test_names_in_capitals_are_found_ignoring_case_as_the_regex_module_does() -> None:
-    # The hint reads a name past its first letter ignoring case with the standard `re` module, whose
-    # first letters in capitals are those of the Basic Multilingual Plane: it relies on this.
+    # The hint reads a name past its first letter ignoring case with the standard `re` module, and
+    # takes upper-case letters of the Basic Multilingual Plane for its first: it relies on this.
     import regex
 
     gaz = metadata._gazetteer()
