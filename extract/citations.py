@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
@@ -126,8 +126,9 @@ class HeadScan:
 
     pattern: re.Pattern[str]
     # anchor -> (its offset in the heads anchored on it, those heads as a regex matched at their start
-    # or None when the anchor has this offset only)
-    anchors: Mapping[str, tuple[tuple[int, re.Pattern[str] | None], ...]]
+    # or None when the anchor has this offset only, whether one of them may be a named type's)
+    anchors: Mapping[str, tuple[tuple[int, re.Pattern[str] | None, bool], ...]]
+    head_chars: int  # the longest a head's match may be
 
 
 @dataclass(frozen=True)
@@ -641,7 +642,7 @@ def grammar() -> Grammar:
         standalone_start_re=_regex(f"[0-9]|(?i:{_alternation(w[0] for w in number_words)})", GRAMMAR, g)
         if _digit_first(parts["num"], [])
         else None,
-        scan=_head_scan(by_form, by_head_abbr, by_abbr) if sp == _ONE_SPACE else None,
+        scan=_head_scan({**by_form, **by_head_abbr}, by_abbr) if sp == _ONE_SPACE else None,
         number_intro_re=number_intro_re,
         number_word_re=_regex(f"(?i:{_alternation(number_words)})", GRAMMAR, g, "number_words"),
         # a title of the most words, each after a space, then up to 3 spaces, then the number word
@@ -710,14 +711,14 @@ def _frequency(letter: str) -> int:
     return 0 if rank < 0 else len(_FREQUENT_LETTERS) - rank
 
 
-def _head_scan(
-    heads: Iterable[str], head_abbreviations: Iterable[str], abbreviations: Iterable[str]
-) -> HeadScan | None:
-    """Grammar.scan. Each head is anchored on the rarest letter of its first word (never a hint's mark,
-    by which _scan tells hints from heads): None for a head whose first word holds only marks."""
-    words = {" ".join(h.lower().split()) for h in [*heads, *head_abbreviations]}
+def _head_scan(heads: Mapping[str, DocType], abbreviations: Iterable[str]) -> HeadScan | None:
+    """Grammar.scan, for the heads (written forms and head abbreviations, with their types). Each is
+    anchored on the rarest letter of its first word (never a hint's mark, by which _scan tells hints
+    from heads): None for a head whose first word holds only marks."""
+    types = [(" ".join(h.lower().split()), doc) for h, doc in heads.items()]
     # a head that begins with another head is found where that one is
-    words = {w for w in words if w and not any(o != w and w.startswith(o) for o in words)}
+    words = {w for w, _ in types if w and not any(o != w and w.startswith(o) for o, _ in types)}
+    named = {w for w in words if any(doc.named for h, doc in types if h.startswith(w))}
     alternatives: dict[str, list[str]] = {}
     by_offset: dict[str, dict[int, list[str]]] = {}
     for word in sorted(words):
@@ -738,12 +739,18 @@ def _head_scan(
     top += [re.escape(mark) + f"(?s:.)?{symbol}" for mark in _HINT_MARKS]
     anchors = {
         anchor: tuple(
-            (k, re.compile(patterns.literal_alternation(ws, space=_SCAN_SPACE)) if len(offsets) > 1 else None)
+            (
+                k,
+                re.compile(patterns.literal_alternation(ws, space=_SCAN_SPACE)) if len(offsets) > 1 else None,
+                bool(named.intersection(ws)),
+            )
             for k, ws in sorted(offsets.items())
         )
         for anchor, offsets in by_offset.items()
     }
-    return HeadScan(re.compile("|".join(top)), anchors)
+    # a space of the grammar is one character, and a head has 1-3 of them
+    head_chars = max(len(h) + 2 * h.count(" ") for h, _ in types)
+    return HeadScan(re.compile("|".join(top)), anchors, head_chars)
 
 
 def examples() -> tuple[Example, ...]:
@@ -993,7 +1000,13 @@ def _before(gr: Grammar, text: str, start: int) -> tuple[int, int, dt.date | Non
 _STANDALONE_BACK = 40  # characters: the most from a standalone citation's start to its symbol's "-" or "/"
 
 
-def _scan(gr: Grammar, text: str) -> tuple[list[int], list[int]] | None:
+class _Scanned(NamedTuple):
+    heads: list[int]  # where a head may start, in order
+    hints: list[int]  # where a standalone hint starts, in order
+    named: set[int]  # where among `heads` a named type's head ("Luật") may start
+
+
+def _scan(gr: Grammar, text: str) -> _Scanned | None:
     """Where a head may start and where the standalone hints start, from one scan of the lower-cased
     text with `gr.scan`; None where it cannot tell. (Every letter the regex module matches to a
     head's letter, ignoring case, lowers to it.)"""
@@ -1002,8 +1015,9 @@ def _scan(gr: Grammar, text: str) -> tuple[list[int], list[int]] | None:
     low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         return None
-    heads: list[int] = []
+    heads: set[int] = set()
     hints: list[int] = []
+    named: set[int] = set()
     anchors = gr.scan.anchors
     search = gr.scan.pattern.search
     found = search(low)
@@ -1012,10 +1026,31 @@ def _scan(gr: Grammar, text: str) -> tuple[list[int], list[int]] | None:
         offsets = anchors.get(low[at])
         if offsets is None:  # a hint's mark
             hints.append(at)
-        else:
-            heads += [at - k for k, head in offsets if head is None or (at >= k and head.match(low, at - k))]
+        for k, head, may_be_named in offsets or ():
+            if head is None or (at >= k and head.match(low, at - k)):
+                heads.add(at - k)
+                if may_be_named:
+                    named.add(at - k)
         found = search(low, at + 1)
-    return sorted(set(heads)), hints
+    return _Scanned(sorted(heads), hints, named)
+
+
+def _worth_trying(gr: Grammar, text: str, scanned: _Scanned) -> list[int]:
+    """The places where a head may start, less those where no head of a cited document can: a type
+    that is not named needs a digit within reach of the head's end (_mention_at), and a head that no
+    other place starts within blocks none that follows."""
+    assert gr.scan is not None
+    if gr.number_reach is None or not scanned.heads:
+        return scanned.heads
+    head_chars = gr.scan.head_chars
+    reach = head_chars + gr.number_reach
+    starts = scanned.heads
+    follows = [*starts[1:], len(text) + head_chars]
+    return [
+        i
+        for i, after in zip(starts, follows, strict=True)
+        if after < i + head_chars or i in scanned.named or _DIGIT.search(text, i, i + reach)
+    ]
 
 
 def _heads(gr: Grammar, text: str, starts: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:
@@ -1068,7 +1103,7 @@ def _mentions(gr: Grammar, text: str) -> list[_Mention]:
     out: list[_Mention] = []
     taken_until = 0
     scanned = _scan(gr, text)
-    for h in gr.head_re.finditer(text) if scanned is None else _heads(gr, text, scanned[0]):
+    for h in gr.head_re.finditer(text) if scanned is None else _heads(gr, text, _worth_trying(gr, text, scanned)):
         if h.start() < taken_until:
             continue
         try:

@@ -3,6 +3,7 @@ citation, every example in the pattern files, hostile input, malformed pattern f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
@@ -81,6 +82,8 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
     ("NQ số 02-NQ/TW", dict(doc_type="Nghị quyết", number="02", symbol="NQ/TW")),
     ("NQ 02 của Bộ Chính trị", dict(doc_type="Nghị quyết", number="02", symbol="NQ/TW", inferred=True)),
     ("Luật Công đoàn số 12/2012/QH13", dict(doc_type="Luật", number="12", quote="Luật Công đoàn số 12/2012/QH13")),
+    # a named type's number may stand far after it, past the title
+    ("Luật Bảo hiểm xã hội sửa đổi, bổ sung số 58/2014/QH13", dict(doc_type="Luật", number="58", symbol="2014/QH13")),
     # the widest gaps between a type and its number: 3 spaces each side of the number word
     ("Nghị quyết   số:   02", dict(doc_type="Nghị quyết", number="02", quote="Nghị quyết   số:   02")),
     ("Quyết định\tsố:\xa0\xa0\xa012", dict(doc_type="Quyết định", number="12")),
@@ -617,6 +620,16 @@ def test_the_scan_finds_heads_where_a_plain_alternation_of_them_starts(text: str
     low = text.lower()
     if scanned is not None:
         assert scanned[0] == [i for i in range(len(low)) if heads.match(low, i)]
+
+
+@given(st.lists(st.sampled_from([*_HEAD_PIECES, "Luật Công đoàn", "ngày", "của", "a"]), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_heads_not_tried_hold_no_citation(text: str) -> None:
+    # A head far from any digit, that blocks no other, is not tried: the mentions are those found by
+    # trying every head the regex finds.
+    gr = citations_module.grammar()
+    every = citations_module._mentions(dataclasses.replace(gr, scan=None), text)
+    assert citations_module._mentions(gr, text) == every
 
 
 def test_every_letter_matched_to_a_head_ignoring_case_lowers_to_it() -> None:
