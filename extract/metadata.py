@@ -507,12 +507,10 @@ def _mentions(gaz: _Gazetteer, text: str) -> list[tuple[_Province, int, bool]]:
         if capitals:
             context = gaz.upper_context.search(before_text) is not None
         else:
-            # A context word ends just before the end, so it starts within reach of it (the lookbehind
-            # still sees the character before where the search starts).
-            lo = max(0, n - gaz.context_reach)
-            context = gaz.context_hint.search(before_text, lo) is not None and (
-                gaz.context.search(before_text, lo) is not None
-            )
+            # A context word ends just before the end, so it starts within reach of it, where the
+            # hint finds one or later (the lookbehind still sees the character before).
+            hint = gaz.context_hint.search(before_text, max(0, n - gaz.context_reach))
+            context = hint is not None and gaz.context.search(before_text, hint.start()) is not None
         out.append((province, start, context))
     return out
 
