@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import regex
 
@@ -59,6 +59,13 @@ _TITLE_WORD_CHARS = 20  # the longest word of such a title
 _ONE_SPACE = r"[^\S\n]"
 _LINK_CHARS = 40  # the longest phrase joining an issuer to the document it issued, with slack
 _DATE_CHARS = 40  # "ngày 12 tháng 6 năm 2021, " before an issuer
+# Letters of Vietnamese text, most frequent first, in lower case (any other letter is rarer): the
+# head scan looks for each head where its rarest letter stands.
+_FREQUENT_LETTERS = "nhctgiđoauàvlpmárệộưôybêkạsếdủấảqơớóâịềốựợổứờăểxíầậãìụỉởồọữeú"
+_HINT_MARKS = "-–/"  # before a standalone symbol's abbreviation: "02-NQ/TW", "153/2016/NĐ-CP"
+_SCAN_SPACE = r"[^\n]{1,3}"  # a head's space, and more: any 1-3 characters of one line
+_NUMBER_FIRST = "(?P<num>{num})"  # how a symbol shape or the bare number starts, for number_reach
+_DIGIT = re.compile("[0-9]")
 _CLOSE_QUOTE = regex.compile(r"[”\"\n]")  # a quoted subject ends at its closing mark, never past the line
 
 
@@ -109,6 +116,22 @@ class Example:
 
 
 @dataclass(frozen=True)
+class HeadScan:
+    """Where a head or a standalone hint may start: in lower case, for the standard `re` module, which
+    skips ahead to the first letters of its alternatives. Each head is looked for where the rarest
+    letter of its first word stands (its anchor), with a lookbehind for the letters before: Vietnamese
+    text has a few of those letters for hundreds of a head's first letters ("c", "n", "t"). A space
+    is any 1-3 characters; a hint is "-", "–" or "/", any one character or none, then a symbol's
+    abbreviation ("nq"). Where this finds nothing, head_re and standalone_hint_re find nothing."""
+
+    pattern: re.Pattern[str]
+    # anchor -> (its offset in the heads anchored on it, those heads as a regex matched at their start
+    # or None when the anchor has this offset only, whether one of them may be a named type's)
+    anchors: Mapping[str, tuple[tuple[int, re.Pattern[str] | None, bool], ...]]
+    head_chars: int  # the longest a head's match may be
+
+
+@dataclass(frozen=True)
 class Grammar:
     doc_types: tuple[DocType, ...]
     by_form: Mapping[str, DocType]  # folded written form -> type
@@ -117,16 +140,20 @@ class Grammar:
     head_re: regex.Pattern[str]
     standalone_re: regex.Pattern[str]
     standalone_hint_re: regex.Pattern[str]  # a piece every standalone symbol holds: "-NQ", "/QĐ"
-    # Both in lower case, for the standalone `re` module, which skips ahead on it: every head (any 1-3
-    # characters for a space) and every standalone hint ("-", any one character or none, "nq"). Where
-    # this finds nothing in the lower-cased text, head_re and standalone_hint_re find nothing. Worked
-    # out for a grammar whose space is one character (None for another).
-    scan_re: re.Pattern[str] | None
+    # Where a standalone symbol may start: a digit or the first letter of a number word (None: the
+    # number does not start with a digit).
+    standalone_start_re: regex.Pattern[str] | None
+    # Where heads and standalone hints may start, from one scan of the lower-cased text (None for a
+    # grammar whose space is not one character).
+    scan: HeadScan | None
     number_intro_re: regex.Pattern[str]
     number_word_re: regex.Pattern[str]
     # A named type ("Luật") is cited only with a number word this close after it (past a title), when
     # the grammar's space is one character (None: not worked out).
     title_reach: int | None
+    # Any other type is cited only with a digit this close after it (past a number word), when the
+    # grammar's space is one character and every number starts with a digit (None: not worked out).
+    number_reach: int | None
     title_re: regex.Pattern[str]
     item_re: regex.Pattern[str]
     shape_styles: Mapping[str, str]  # wrapper group name -> style
@@ -612,12 +639,19 @@ def grammar() -> Grammar:
         head_re=head_re,
         standalone_re=standalone_re,
         standalone_hint_re=_regex(f"[-–/]{sp}?{abbr_alt}", GRAMMAR, g),
-        scan_re=_scan_re(by_form, by_head_abbr, by_abbr) if sp == _ONE_SPACE else None,
+        standalone_start_re=_regex(f"[0-9]|(?i:{_alternation(w[0] for w in number_words)})", GRAMMAR, g)
+        if _digit_first(parts["num"], [])
+        else None,
+        scan=_head_scan({**by_form, **by_head_abbr}, by_abbr) if sp == _ONE_SPACE else None,
         number_intro_re=number_intro_re,
         number_word_re=_regex(f"(?i:{_alternation(number_words)})", GRAMMAR, g, "number_words"),
         # a title of the most words, each after a space, then up to 3 spaces, then the number word
         title_reach=_MAX_TITLE_WORDS * (1 + _TITLE_WORD_CHARS) + 3 + max(map(len, number_words))
         if sp == _ONE_SPACE
+        else None,
+        # up to 3 spaces, the longest number word, up to 3 spaces, then the number's first digit
+        number_reach=3 + max(map(len, number_words)) + 3 + 1
+        if sp == _ONE_SPACE and _digit_first(parts["num"], [*(g["symbol_shapes"] or []), bare])
         else None,
         title_re=title_re,
         item_re=item_re,
@@ -665,24 +699,58 @@ def grammar() -> Grammar:
     )
 
 
-def _scan_re(
-    heads: Iterable[str], head_abbreviations: Iterable[str], abbreviations: Iterable[str]
-) -> re.Pattern[str] | None:
-    """Grammar.scan_re, written with one alternative for each first character at the top, so that the
-    regex engine knows them all and skips ahead to them. None for a head of one character, or with a
-    space second, or starting with a hint's mark (_scan tells heads from hints by their first one)."""
-    by_first: dict[str, list[str]] = {}
-    for head in {h.lower() for h in [*heads, *head_abbreviations]}:
-        if len(head) < 2 or head[1].isspace() or head[0] in "-–/":
+def _digit_first(num: str, items: Sequence[Mapping[str, Any]]) -> bool:
+    """Does every symbol shape and the bare number start with the number, and the number with a digit?"""
+    digit_first = num.startswith("[0-9]{1,") and "|" not in num
+    return digit_first and all(str(item["regex"]).startswith(_NUMBER_FIRST) for item in items)
+
+
+def _frequency(letter: str) -> int:
+    """How often `letter` (in lower case) stands in Vietnamese text, as a rank: 0 for the rarest."""
+    rank = _FREQUENT_LETTERS.find(letter)
+    return 0 if rank < 0 else len(_FREQUENT_LETTERS) - rank
+
+
+def _head_scan(heads: Mapping[str, DocType], abbreviations: Iterable[str]) -> HeadScan | None:
+    """Grammar.scan, for the heads (written forms and head abbreviations, with their types). Each is
+    anchored on the rarest letter of its first word (never a hint's mark, by which _scan tells hints
+    from heads): None for a head whose first word holds only marks."""
+    types = [(" ".join(h.lower().split()), doc) for h, doc in heads.items()]
+    # a head that begins with another head is found where that one is
+    words = {w for w, _ in types if w and not any(o != w and w.startswith(o) for o, _ in types)}
+    named = {w for w in words if any(doc.named for h, doc in types if h.startswith(w))}
+    alternatives: dict[str, list[str]] = {}
+    by_offset: dict[str, dict[int, list[str]]] = {}
+    for word in sorted(words):
+        first = word.split(" ")[0]
+        offsets = [i for i, c in enumerate(first) if c not in _HINT_MARKS]
+        if not offsets:
             return None
-        by_first.setdefault(head[0], []).append(head[1:])
-    alternatives = [
-        re.escape(first) + patterns.literal_alternation(rests, space=r"[^\n]{1,3}")
-        for first, rests in sorted(by_first.items())
+        k = min(offsets, key=lambda i: (_frequency(first[i]), i))
+        rest = _SCAN_SPACE.join(re.escape(piece) for piece in word[k + 1 :].split(" "))
+        alternatives.setdefault(word[k], []).append(f"(?<={re.escape(word[: k + 1])}){rest}")
+        by_offset.setdefault(word[k], {}).setdefault(k, []).append(word)
+    # the most frequent anchors first: at an anchor the engine tries the alternatives in turn
+    top = [
+        re.escape(anchor) + "(?:" + "|".join(alts) + ")"
+        for anchor, alts in sorted(alternatives.items(), key=lambda item: -_frequency(item[0]))
     ]
     symbol = _alternation({a.lower() for a in abbreviations})
-    alternatives += [re.escape(mark) + f"(?s:.)?{symbol}" for mark in "-–/"]
-    return re.compile("|".join(alternatives))
+    top += [re.escape(mark) + f"(?s:.)?{symbol}" for mark in _HINT_MARKS]
+    anchors = {
+        anchor: tuple(
+            (
+                k,
+                re.compile(patterns.literal_alternation(ws, space=_SCAN_SPACE)) if len(offsets) > 1 else None,
+                bool(named.intersection(ws)),
+            )
+            for k, ws in sorted(offsets.items())
+        )
+        for anchor, offsets in by_offset.items()
+    }
+    # a space of the grammar is one character, and a head has 1-3 of them
+    head_chars = max(len(h) + 2 * h.count(" ") for h, _ in types)
+    return HeadScan(re.compile("|".join(top)), anchors, head_chars)
 
 
 def examples() -> tuple[Example, ...]:
@@ -932,24 +1000,57 @@ def _before(gr: Grammar, text: str, start: int) -> tuple[int, int, dt.date | Non
 _STANDALONE_BACK = 40  # characters: the most from a standalone citation's start to its symbol's "-" or "/"
 
 
-def _scan(gr: Grammar, text: str) -> tuple[list[int], list[int]] | None:
+class _Scanned(NamedTuple):
+    heads: list[int]  # where a head may start, in order
+    hints: list[int]  # where a standalone hint starts, in order
+    named: set[int]  # where among `heads` a named type's head ("Luật") may start
+
+
+def _scan(gr: Grammar, text: str) -> _Scanned | None:
     """Where a head may start and where the standalone hints start, from one scan of the lower-cased
-    text with `gr.scan_re`; None where it cannot tell. (Every letter the regex module matches to a
+    text with `gr.scan`; None where it cannot tell. (Every letter the regex module matches to a
     head's letter, ignoring case, lowers to it.)"""
-    if gr.scan_re is None:
+    if gr.scan is None:
         return None
     low = text.lower()
     if len(low) != len(text) or "ſ" in text:  # lower case that moves offsets, or a letter it does not fold
         return None
-    heads: list[int] = []
+    heads: set[int] = set()
     hints: list[int] = []
-    search = gr.scan_re.search
+    named: set[int] = set()
+    anchors = gr.scan.anchors
+    search = gr.scan.pattern.search
     found = search(low)
-    while found is not None:  # every start, those inside another's match too
-        p = found.start()
-        (hints if low[p] in "-–/" else heads).append(p)
-        found = search(low, p + 1)
-    return heads, hints
+    while found is not None:  # every anchor, those inside another's match too
+        at = found.start()
+        offsets = anchors.get(low[at])
+        if offsets is None:  # a hint's mark
+            hints.append(at)
+        for k, head, may_be_named in offsets or ():
+            if head is None or (at >= k and head.match(low, at - k)):
+                heads.add(at - k)
+                if may_be_named:
+                    named.add(at - k)
+        found = search(low, at + 1)
+    return _Scanned(sorted(heads), hints, named)
+
+
+def _worth_trying(gr: Grammar, text: str, scanned: _Scanned) -> list[int]:
+    """The places where a head may start, less those where no head of a cited document can: a type
+    that is not named needs a digit within reach of the head's end (_mention_at), and a head that no
+    other place starts within blocks none that follows."""
+    assert gr.scan is not None
+    if gr.number_reach is None or not scanned.heads:
+        return scanned.heads
+    head_chars = gr.scan.head_chars
+    reach = head_chars + gr.number_reach
+    starts = scanned.heads
+    follows = [*starts[1:], len(text) + head_chars]
+    return [
+        i
+        for i, after in zip(starts, follows, strict=True)
+        if after < i + head_chars or i in scanned.named or _DIGIT.search(text, i, i + reach)
+    ]
 
 
 def _heads(gr: Grammar, text: str, starts: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:
@@ -973,7 +1074,8 @@ def _heads(gr: Grammar, text: str, starts: Sequence[int] | None = None) -> Itera
 
 def _standalones(gr: Grammar, text: str, hints: Sequence[int] | None = None) -> Iterator[regex.Match[str]]:
     """What `gr.standalone_re.finditer(text)` finds, trying the regex only a little before a symbol's
-    "-NQ" or "/QĐ": every match holds one, close to its start. (`hints` may hold more places than
+    "-NQ" or "/QĐ" (every match holds one, close to its start), where a digit or a number word
+    stands (every match starts with one). (`hints` may hold more places than
     `gr.standalone_hint_re` finds: a place more is only looked at.)"""
     if hints is None:
         scanned = _scan(gr, text)
@@ -983,6 +1085,11 @@ def _standalones(gr: Grammar, text: str, hints: Sequence[int] | None = None) -> 
     for c in hints:
         i = max(pos, tried, c - _STANDALONE_BACK)
         while i <= c:
+            if gr.standalone_start_re is not None:  # no symbol starts before the next digit or number word
+                start = gr.standalone_start_re.search(text, i, c + 1)
+                if start is None:
+                    break
+                i = start.start()
             s = gr.standalone_re.match(text, i)
             if s:
                 yield s
@@ -996,7 +1103,7 @@ def _mentions(gr: Grammar, text: str) -> list[_Mention]:
     out: list[_Mention] = []
     taken_until = 0
     scanned = _scan(gr, text)
-    for h in gr.head_re.finditer(text) if scanned is None else _heads(gr, text, scanned[0]):
+    for h in gr.head_re.finditer(text) if scanned is None else _heads(gr, text, _worth_trying(gr, text, scanned)):
         if h.start() < taken_until:
             continue
         try:
@@ -1048,6 +1155,8 @@ def _mention_at(gr: Grammar, text: str, h: regex.Match[str]) -> list[_Mention]:
         t = gr.title_re.match(text, pos)
         if t and not gr.head_re.search(text, t.start(), t.end()):  # the title never holds another document
             pos = t.end()
+    elif gr.number_reach is not None and not _DIGIT.search(text, pos, pos + gr.number_reach):
+        return []  # no digit where the number could start: not cited
     intro = gr.number_intro_re.match(text, pos)
     if not intro:
         return []

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import re
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,7 +230,13 @@ class _Gazetteer:
     pattern: regex.Pattern[str]
     # The names with no lookaround, for the standard `re` module, which skips ahead on it: `pattern`
     # is tried only where this finds a name (trying it at every character costs four times more).
+    # With `capitals`, it also finds each name in capitals (any case past an upper-case first letter),
+    # and leaves the names that start with another letter to `lower_names`.
     hint: re.Pattern[str]
+    capitals: bool
+    # Names whose first letter is not upper case ("thành phố Hồ Chí Minh"), as `pattern` reads them:
+    # looked for with str.find, for their first letter is one of the most frequent.
+    lower_names: tuple[str, ...]
     upper_pattern: regex.Pattern[str]
     by_alias: Mapping[str, _Province]
     by_folded: Mapping[str, _Province]
@@ -321,6 +327,7 @@ def _gazetteer() -> _Gazetteer:
                 f"{province.id}: merged_into {province.merged_into!r} is no known name",
             )
     alternation = patterns.literal_alternation(list(by_alias), space=" ")
+    hint, capitals, lower_names = _names_hint(list(by_alias))
     bounded = r"(?<![\p{L}\p{N}])(?:" + alternation + r")(?![\p{L}\p{N}])"
     pattern = regex.compile(bounded)
     # Upper-case headlines ("LĐLĐ TỈNH LÀO CAI") are searched ignoring case.
@@ -335,7 +342,9 @@ def _gazetteer() -> _Gazetteer:
     # (or brackets) and a final line break (`$`): each starts within its longest length + 4 of the end.
     return _Gazetteer(
         pattern=pattern,
-        hint=re.compile(alternation),
+        hint=hint,
+        capitals=capitals,
+        lower_names=lower_names,
         upper_pattern=upper_pattern,
         by_alias=by_alias,
         by_folded={alias.casefold(): province for alias, province in by_alias.items()},
@@ -363,6 +372,41 @@ _UPPER_RUN = regex.compile(
 _MAX_MENTIONS = 1000
 _WORD_BEFORE = regex.compile(r"([\p{L}\p{N}]{1,30})\s{1,3}$")
 _WORD_AFTER = regex.compile(r"\s{1,3}([\p{L}\p{N}]{1,30})")
+_LETTER = regex.compile(r"\p{L}")
+_LOWER = regex.compile(r"\p{Ll}")  # as _UPPER_RUN reads lower case
+
+
+@functools.lru_cache(maxsize=1)
+def _upper_letters() -> str:
+    """Every character of the Basic Multilingual Plane that the `regex` module calls upper case (its
+    Unicode may be newer than Python's)."""
+    plane = (array("I", range(0xD800)).tobytes() + array("I", range(0xE000, 0x10000)).tobytes()).decode("utf-32-le")
+    return "".join(regex.findall(r"\p{Lu}", plane))
+
+
+def _names_hint(aliases: list[str]) -> tuple[re.Pattern[str], bool, tuple[str, ...]]:
+    """_Gazetteer.hint, capitals and lower_names. In a run of capitals a name's first letter is upper
+    case: the hint's alternatives start with each upper-case letter the `regex` module takes for a
+    first letter ignoring case (none beyond the Basic Multilingual Plane), the rest read ignoring case.
+    Not for a name of one character or a space second, whose rest is no word: then the hint is the
+    names as written."""
+    exact: dict[str, list[str]] = {}
+    for alias in aliases:
+        exact.setdefault(alias[0], []).append(alias[1:])
+    if not all(len(a) > 1 and not a[1].isspace() and _LETTER.match(a) for a in aliases):
+        return re.compile(patterns.literal_alternation(aliases, space=" ")), False, ()
+    any_case: dict[str, list[str]] = {}
+    firsts = regex.compile("(?i:" + "|".join(regex.escape(f) for f in exact) + ")")
+    for upper in firsts.findall(_upper_letters()):
+        for first, rests in exact.items():
+            if regex.fullmatch(f"(?i:{regex.escape(first)})", upper):
+                any_case.setdefault(upper, []).extend(rests)
+    hint = "|".join(
+        re.escape(first) + f"(?i:{patterns.literal_alternation(rests, space=' ', ignore_case=True)})"
+        for first, rests in sorted(any_case.items())
+    )
+    lower_names = {" ".join(a.split()) for a in aliases if a[0] not in any_case}
+    return re.compile(hint), True, tuple(sorted(lower_names))
 
 
 @functools.lru_cache(maxsize=1)
@@ -370,9 +414,8 @@ def _upper_hint() -> re.Pattern[str]:
     """Three words of _UPPER_RUN's letters in a row, for the standard `re` module (which skips ahead
     on it): text without this has no run of capitals, and _UPPER_RUN need not read it. Its letter
     class holds every character of the Basic Multilingual Plane that the `regex` module calls upper
-    case (its Unicode may be newer than Python's), and every character beyond that plane."""
-    plane = (array("I", range(0xD800)).tobytes() + array("I", range(0xE000, 0x10000)).tobytes()).decode("utf-32-le")
-    upper = regex.findall(r"\p{Lu}", plane)
+    case, and every character beyond that plane."""
+    upper = _upper_letters()
     beyond = "\U00010000-\U0010ffff"  # one range, so that the class stays fast to test
     letter = char_class(upper, beyond)
     letter_or_dot = char_class([*upper, "."], beyond)
@@ -380,33 +423,69 @@ def _upper_hint() -> re.Pattern[str]:
     return re.compile(rf"{word}[ \-–]{{1,3}}{word}[ \-–]{{1,3}}{letter}")
 
 
-def _names(gaz: _Gazetteer, text: str) -> Iterator[Any]:
-    """What `gaz.pattern.finditer(text)` finds, trying the pattern only where `gaz.hint` finds a name
-    (its lookbehind still sees the character before)."""
+def _name_starts(gaz: _Gazetteer, text: str) -> tuple[list[int], bool]:
+    """Where a name may start, as written or in capitals; and whether one may stand in a run of
+    capitals. A letter followed by a lower-case one stands in no run: when every place the hint finds
+    is one, no run need be looked for (nor for a name whose first letter is not upper case)."""
+    starts: list[int] = []
+    capitals = not gaz.capitals
+    search = gaz.hint.search
+    found = search(text)
+    while found is not None:  # every place, those inside another's match too
+        at = found.start()
+        starts.append(at)
+        capitals = capitals or _LOWER.match(text, at + 1) is None
+        found = search(text, at + 1)
+    for name in gaz.lower_names:
+        at = text.find(name)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(name, at + 1)
+    return sorted(set(starts)), capitals
+
+
+def _names(gaz: _Gazetteer, text: str) -> tuple[list[Any], bool]:
+    """What `gaz.pattern.finditer(text)` finds, trying the pattern only where a name may start (its
+    lookbehind still sees the character before); and whether a name may stand in a run of capitals."""
+    starts, capitals = _name_starts(gaz, text)
+    names: list[Any] = []
+    pos = 0
+    for at in starts:
+        m = gaz.pattern.match(text, at) if at >= pos else None
+        if m is not None:
+            pos = m.end()  # a name is never empty
+            names.append(m)
+    return names, capitals
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    """The spans `_UPPER_RUN.finditer(text)` finds, trying it only where `_upper_hint` finds three
+    words of capitals: every run starts with them."""
+    runs: list[tuple[int, int]] = []
+    hint = _upper_hint()
     pos = 0
     while True:
-        hit = gaz.hint.search(text, pos)
+        hit = hint.search(text, pos)
         if hit is None:
-            return
-        m = gaz.pattern.match(text, hit.start())
+            return runs
+        m = _UPPER_RUN.match(text, hit.start())
         if m is None:
             pos = hit.start() + 1
         else:
-            pos = m.end()  # a name is never empty
-            yield m
+            pos = m.end()  # a run is never empty
+            runs.append(m.span())
 
 
 def _mentions(gaz: _Gazetteer, text: str) -> list[tuple[_Province, int, bool]]:
     """(province, position, in a locale context) for every mention that is not part of a person's name."""
     found: list[tuple[_Province, int, int, bool]] = []  # province, start, end, in capitals
-    # Every run starts with three words that _upper_hint finds, so none starts before its first find.
-    first = _upper_hint().search(text)
-    runs = [] if first is None else [(m.start(), m.end()) for m in _UPPER_RUN.finditer(text, first.start())]
+    names, capitals = _names(gaz, text)
+    runs = _runs(text) if capitals else []
     for start, end in runs:
         for m in gaz.upper_pattern.finditer(text, start, end):
             found.append((gaz.by_folded[m[0].casefold()], m.start(), m.end(), True))
     starts = [start for start, _ in runs]
-    for m in _names(gaz, text):
+    for m in names:
         r = bisect.bisect_right(starts, m.start()) - 1
         if r < 0 or m.start() >= runs[r][1]:
             found.append((gaz.by_alias[m[0]], m.start(), m.end(), False))
@@ -428,12 +507,10 @@ def _mentions(gaz: _Gazetteer, text: str) -> list[tuple[_Province, int, bool]]:
         if capitals:
             context = gaz.upper_context.search(before_text) is not None
         else:
-            # A context word ends just before the end, so it starts within reach of it (the lookbehind
-            # still sees the character before where the search starts).
-            lo = max(0, n - gaz.context_reach)
-            context = gaz.context_hint.search(before_text, lo) is not None and (
-                gaz.context.search(before_text, lo) is not None
-            )
+            # A context word ends just before the end, so it starts within reach of it, where the
+            # hint finds one or later (the lookbehind still sees the character before).
+            hint = gaz.context_hint.search(before_text, max(0, n - gaz.context_reach))
+            context = hint is not None and gaz.context.search(before_text, hint.start()) is not None
         out.append((province, start, context))
     return out
 

@@ -3,6 +3,7 @@ citation, every example in the pattern files, hostile input, malformed pattern f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
@@ -81,6 +82,12 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
     ("NQ số 02-NQ/TW", dict(doc_type="Nghị quyết", number="02", symbol="NQ/TW")),
     ("NQ 02 của Bộ Chính trị", dict(doc_type="Nghị quyết", number="02", symbol="NQ/TW", inferred=True)),
     ("Luật Công đoàn số 12/2012/QH13", dict(doc_type="Luật", number="12", quote="Luật Công đoàn số 12/2012/QH13")),
+    # a named type's number may stand far after it, past the title
+    ("Luật Bảo hiểm xã hội sửa đổi, bổ sung số 58/2014/QH13", dict(doc_type="Luật", number="58", symbol="2014/QH13")),
+    # the widest gaps between a type and its number: 3 spaces each side of the number word
+    ("Nghị quyết   số:   02", dict(doc_type="Nghị quyết", number="02", quote="Nghị quyết   số:   02")),
+    ("Quyết định\tsố:\xa0\xa0\xa012", dict(doc_type="Quyết định", number="12")),
+    ("kế hoạch   02/KH-LĐLĐ", dict(doc_type="Kế hoạch", number="02", symbol="KH-LĐLĐ")),
 ]
 
 
@@ -266,6 +273,8 @@ NOT_CITATIONS = [
     "Tổng số: 175 | Trang: 1",
     "COVID-19 và 02-AB/CD",
     "NQ 3 điểm mới",
+    "Nghị quyết   số:    02",  # a gap too wide
+    "Nghị quyết    số 02",
 ]
 
 
@@ -564,7 +573,8 @@ def test_gold_articles() -> None:
 _HEAD_PIECES = ["Nghị quyết", "nghị  quyết", "NGHỊ QUYẾT", "liên tịch", "Kế hoạch", "phối hợp", "Chương trình",
                 "hành động", "thông báo", "kết luận", "văn bản", "Bộ luật", "NQ", "QĐ", "NĐ", "số", "Số:", " ", "  ",
                 "    ", "\n", "-", "–", "/", "02", "145", "6b", "2020", "/NQ-TW", "-NQ/TW", "QĐ-TTg", "CP", "KHPH",
-                "x", "(", ",", ".", "ſ", "İ", "Ð"]  # fmt: skip
+                "x", "(", ",", ".", "ſ", "İ", "Ð", "công văn", "Thông tư", "quy định", "Quyết định", "qđ", "nq",
+                "nđ", "Luật", "bộ luật", "Đề án"]  # fmt: skip
 
 
 def _found(matches: object) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
@@ -593,6 +603,33 @@ def test_heads_and_symbols_found_as_the_regexes_find_them_on_any_text(text: str)
     gr = citations_module.grammar()
     assert _found(citations_module._heads(gr, text)) == _found(gr.head_re.finditer(text))
     assert _found(citations_module._standalones(gr, text)) == _found(gr.standalone_re.finditer(text))
+
+
+@given(st.lists(st.sampled_from(_HEAD_PIECES), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_scan_finds_heads_where_a_plain_alternation_of_them_starts(text: str) -> None:
+    # Each head is looked for where the rarest letter of its first word stands: the starts are
+    # those of the whole heads, every one of them, overlapping ones too.
+    import re
+
+    from extract.patterns import literal_alternation
+
+    gr = citations_module.grammar()
+    heads = re.compile(literal_alternation([h.lower() for h in [*gr.by_form, *gr.by_head_abbr]], space=r"[^\n]{1,3}"))
+    scanned = citations_module._scan(gr, text)
+    low = text.lower()
+    if scanned is not None:
+        assert scanned[0] == [i for i in range(len(low)) if heads.match(low, i)]
+
+
+@given(st.lists(st.sampled_from([*_HEAD_PIECES, "Luật Công đoàn", "ngày", "của", "a"]), max_size=30).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_heads_not_tried_hold_no_citation(text: str) -> None:
+    # A head far from any digit, that blocks no other, is not tried: the mentions are those found by
+    # trying every head the regex finds.
+    gr = citations_module.grammar()
+    every = citations_module._mentions(dataclasses.replace(gr, scan=None), text)
+    assert citations_module._mentions(gr, text) == every
 
 
 def test_every_letter_matched_to_a_head_ignoring_case_lowers_to_it() -> None:

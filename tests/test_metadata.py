@@ -374,6 +374,43 @@ def test_find_province_large_inputs(text: str) -> None:
     assert metadata.find_province(text) in {None, "Lào Cai", "Hà Nội"}
 
 
+# Names are looked for where the hint finds one, runs of capitals only where a name may stand in one:
+# what is found must be what the regexes find over the whole text.
+_PROVINCE_PIECES = ["Lào Cai", "LÀO CAI", "lào cai", "LÀO Cai", "Hà Nội", "HÀ NỘI", "HÀ", "TP.HCM", "TP. HCM",
+                    "Tp HCM", "BR-VT", "Bà Rịa - Vũng Tàu", "TT-Huế", "Huế", "HUẾ", "KON TUM", "\u212aON TUM",
+                    "thành phố Hồ Chí Minh", "LĐLĐ", "TỈNH", "UBND", "Nguyễn", "A", "Ủy", " ", "  ", "-", "–", ".", ",",
+                    "\n", "x", "1"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_PROVINCE_PIECES), max_size=30).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_names_and_runs_found_as_the_regexes_find_them(text: str) -> None:
+    gaz = metadata._gazetteer()
+    names, capitals = metadata._names(gaz, text)
+    assert [m.span() for m in names] == [m.span() for m in gaz.pattern.finditer(text)]
+    runs = [m.span() for m in metadata._UPPER_RUN.finditer(text)]
+    assert metadata._runs(text) == runs
+    if not capitals:  # then no run holds a name
+        assert not [m for s, e in runs for m in gaz.upper_pattern.finditer(text, s, e)]
+        assert not [m for m in names for s, e in runs if s <= m.start() < e]
+
+
+def test_names_in_capitals_are_found_ignoring_case_as_the_regex_module_does() -> None:
+    # The hint reads a name past its first letter ignoring case with the standard `re` module, and
+    # takes upper-case letters of the Basic Multilingual Plane for its first: it relies on this.
+    import regex
+
+    gaz = metadata._gazetteer()
+    assert gaz.capitals
+    every = body._every_character()
+    letters = {c for alias in gaz.by_alias for c in alias}
+    for c in regex.findall("(?i:[" + "".join(regex.escape(x) for x in letters) + "])", every):
+        for x in letters:
+            if regex.fullmatch(f"(?i:{regex.escape(x)})", c):
+                assert re.fullmatch(f"(?i:{re.escape(x.lower())})", c), (x, c)
+                assert ord(c) < 0x10000, (x, c)
+
+
 @pytest.fixture
 def clean_caches():
     patterns.load.cache_clear()
