@@ -110,7 +110,8 @@ def _ends_sentence(known: tuple[frozenset[str], int], text: str, i: int) -> bool
     abbreviations, longest = known
     # Most often the word is all that follows the last space (looked for no further back than the
     # walk below goes): then it is read without a walk.
-    start = text.rfind(" ", max(i - longest - 2, 0), i) + 1
+    start = i - longest - 2
+    start = text.rfind(" ", start if start > 0 else 0, i) + 1
     if i - start <= longest + 1 and text[start:i].isalnum():
         return text[start:i].lower() not in abbreviations
     # A word longer than every abbreviation is none (lower() never shortens a word): the walk back
@@ -163,6 +164,8 @@ def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, 
         # No stop, or only one run of them at the end (every position from the first stop to the end
         # is one): whatever is decided there, the paragraph is one sentence (a cut at its end leaves
         # only blanks after it).
+        if not text[0].isspace() and not text[-1].isspace():
+            return [(offset, offset + len(text))]  # (most paragraphs)
         return _trimmed(text, [(0, len(text))], offset)
     cuts = []  # each sentence as text[start:end], before trimming
     m = len(marks)
@@ -171,22 +174,22 @@ def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, 
     n = len(text)
     while k < m:
         i = marks[k]
+        end = i + 1
         if text[i] == ".":
-            dot_end = i
-            while dot_end < n and text[dot_end] == ".":
-                dot_end += 1
-            if dot_end - i >= 3:  # an ellipsis ends a sentence only before a capital or the end
-                after = dot_end
+            while end < n and text[end] == ".":
+                end += 1
+            if end - i >= 3:  # an ellipsis ends a sentence only before a capital or the end
+                after = end
                 while after < n and text[after] in " \t":
                     after += 1
                 if after >= n or text[after].isupper():
-                    start = dot_end = _close(text, start, dot_end, cuts)
-                while k < m and marks[k] < dot_end:
+                    end = _close(text, start, end, cuts)
+                    start = end
+                while k < m and marks[k] < end:
                     k += 1
                 continue
         if _ends_sentence(known, text, i) if known else tokenizer._is_sentence_boundary(text, i):
-            end = i + 1
-            while end < n and text[end] in ".?!":
+            while end < n and text[end] in ".?!":  # (past the dots already read)
                 end += 1
             start = _close(text, start, end, cuts)
             while k < m and marks[k] < start:
