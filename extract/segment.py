@@ -274,8 +274,8 @@ def _align(text: str, pieces: list[str], offset: int) -> Iterator[Span]:
 
 def _unclosed_quote(text: str, start: int, end: int) -> bool:
     """A quotation opened in text[start:end] is still open at its end."""
-    if text.find("“", start, end) < 0 and text.find("‘", start, end) < 0 and text.find("«", start, end) < 0:
-        return False  # most pieces quote nothing (_OPEN_QUOTES)
+    if not _opens_quote(text, start, end):
+        return False  # most pieces quote nothing
     depth = 0
     for ch in _QUOTES.findall(text, start, end):  # (the other characters change nothing)
         if ch in _OPEN_QUOTES:
@@ -283,6 +283,11 @@ def _unclosed_quote(text: str, start: int, end: int) -> bool:
         elif ch in _CLOSE_QUOTES and depth > 0:
             depth -= 1
     return depth > 0
+
+
+def _opens_quote(text: str, start: int, end: int) -> bool:
+    """text[start:end] holds an opening quote (_OPEN_QUOTES)."""
+    return text.find("“", start, end) >= 0 or text.find("‘", start, end) >= 0 or text.find("«", start, end) >= 0
 
 
 def _continues(first: str) -> bool:
@@ -303,12 +308,14 @@ def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join pieces that underthesea split wrongly (see module docstring)."""
     if len(spans) < 2:
         return spans
+    # A piece opens no quotation if the pieces together open none (most paragraphs quote nothing).
+    quoting = _opens_quote(text, spans[0][0], spans[-1][1])
     out: list[tuple[int, int]] = []
     joined = 0
     for start, end in spans:
         if out and joined < _MAX_JOIN:
             prev_start, prev_end = out[-1]
-            if _continues(text[start]) or _unclosed_quote(text, prev_start, prev_end):
+            if _continues(text[start]) or (quoting and _unclosed_quote(text, prev_start, prev_end)):
                 out[-1] = (prev_start, end)
                 joined += 1
                 continue
