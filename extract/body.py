@@ -17,7 +17,7 @@ import functools
 import html
 import itertools
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -48,6 +48,15 @@ class Rule:
     max_chars: int
 
 
+class _Try(NamedTuple):
+    """A rule as a line is tried against it."""
+
+    max_chars: int
+    must: tuple[str, ...] | None  # the line must hold one of these characters (None: any line may match)
+    fullmatch: Callable[[str], Any]
+    rule: Rule
+
+
 @dataclass(frozen=True)
 class _Signature:
     credit: regex.Pattern[str]
@@ -66,6 +75,9 @@ class _Config:
     combined: regex.Pattern[str]  # all rules in one alternation, group r<i> for rules[i]
     combined_long: regex.Pattern[str]  # the rules that look at lines longer than max_chars
     automaton: _Automaton | None  # which rules a line may match (None: every rule is tried)
+    # The rules a line is tried against, by the automaton's state after its first characters (twice
+    # the state, plus 1 if the line ends there), as they are met.
+    tries: dict[int, tuple[_Try, ...]]
     longest: int  # no rule looks at a longer line
     max_chars: int
     paragraph_chars: int
@@ -205,6 +217,7 @@ def _config() -> _Config:
         combined=combined,
         combined_long=combined_long,
         automaton=_automaton(sources),
+        tries={},
         longest=max((r.max_chars for r in rules), default=0),
         bullets=bullets,
         signature=_compile_signature(data["signature"]),
@@ -220,8 +233,9 @@ def furniture_rules() -> tuple[Rule, ...]:
 # ---------------------------------------------------------------------------------------------------
 # Which rules a line can match, from its first characters
 #
-# Trying a rule costs far more than working out which rules a line's first three characters allow,
-# and most lines start with words that few rules can start with. The rules are read as one position
+# Trying a rule costs far more than working out which rules a line's first six characters allow,
+# and most lines start with words that few rules can start with (after three characters, a line is
+# still tried against three times as many rules as after six). The rules are read as one position
 # automaton (Glushkov's construction): a state for each character item of a regex (a literal, a set,
 # an escape such as \s or \p{L}), entered when the item matches a character. It accepts every string
 # a rule matches and maybe more, as it ignores repeat counts, lookarounds and anchors; so a rule whose
@@ -242,7 +256,7 @@ _ONE_CHAR_ESCAPES = "dDsSwWtnrfv"
 # A quantifier; group "one" is set for "?", which never repeats. "{" not followed by one of these
 # forms is a plain character, which _Reader refuses to read.
 _QUANTIFIER = regex.compile(r"(?:\{(?:(?P<least>\d+)(?:,\d*)?|(?P<none>),\d+)\}|(?P<zero>\*)|(?P<one>\?)|\+)[?+]?")
-_PREFIX = 3  # characters of a line looked at
+_PREFIX = 6  # characters of a line looked at
 _MUST_CHARS = 6  # at most this many characters looked for in a line, for a rule's must
 _LETTER = regex.compile(r"\p{L}")
 # An atom that matches many characters: a negated set, a range, a class such as \s or \p{L}, any.
@@ -407,7 +421,8 @@ class _Automaton:
     matching: dict[str, int]  # character -> the positions whose atom matches it
     states: list[int]  # state -> its positions
     state_of: dict[int, int]  # positions -> state
-    moves: dict[tuple[int, str], int]  # (state, character) -> state
+    moves: list[dict[str, int]]  # state -> (character -> state): a list is indexed faster than a pair hashed
+    kept: list[int]  # [the number of moves in `moves`]
     rules_at: dict[tuple[int, bool], tuple[int, ...]]  # (state, the line ends there) -> rules (by index)
 
 
@@ -463,7 +478,8 @@ def _automaton(sources: Sequence[str]) -> _Automaton | None:
         matching={},
         states=[-1],  # (no position is -1: the start is told by its number)
         state_of={},
-        moves={},
+        moves=[{}],
+        kept=[0],
         rules_at={},
     )
 
@@ -543,7 +559,7 @@ def _matching(auto: _Automaton, c: str) -> int | None:
 
 def _move(auto: _Automaton, state: int, c: str) -> int | None:
     """The state after reading `c` in `state`; None for a character, or a state, too many to tell."""
-    found = auto.moves.get((state, c))
+    found = auto.moves[state].get(c)
     if found is None:
         matching = _matching(auto, c)
         if matching is None:
@@ -564,22 +580,36 @@ def _move(auto: _Automaton, state: int, c: str) -> int | None:
                 return None
             found = len(auto.states)
             auto.states.append(positions)
+            auto.moves.append({})
             auto.state_of[positions] = found
-        if len(auto.moves) < 100_000:
-            auto.moves[(state, c)] = found
+        if auto.kept[0] < 100_000:
+            auto.moves[state][c] = found
+            auto.kept[0] += 1
     return found
+
+
+def _prefix_state(auto: _Automaton, s: str) -> int | None:
+    """The state after the line's first characters; None when a character is one too many to tell."""
+    state: int | None = 0
+    moves = auto.moves
+    for c in s[:_PREFIX]:
+        state = moves[state].get(c) or _move(auto, state, c)  # (state 0 is never reached again)
+        if state is None:
+            return None
+    return state
 
 
 def _candidates(auto: _Automaton, s: str) -> tuple[int, ...] | None:
     """The rules (by index) that may match the line `s`, judged by its first characters; None when a
     character is one too many to tell."""
-    state: int | None = 0
-    moves = auto.moves
-    for c in s[:_PREFIX]:
-        state = moves.get((state, c)) or _move(auto, state, c)  # (state 0 is never reached again)
-        if state is None:
-            return None
-    key = (state, len(s) <= _PREFIX)
+    state = _prefix_state(auto, s)
+    return None if state is None else _rules_at(auto, state, len(s) <= _PREFIX)
+
+
+def _rules_at(auto: _Automaton, state: int, ends: bool) -> tuple[int, ...]:
+    """The rules (by index) that a line may match whose first characters lead to `state`, and which ends
+    there or not."""
+    key = (state, ends)
     found = auto.rules_at.get(key)
     if found is None:
         positions = auto.states[state] & auto.last if key[1] else auto.states[state]
@@ -587,6 +617,12 @@ def _candidates(auto: _Automaton, s: str) -> tuple[int, ...] | None:
         if len(auto.rules_at) < 100_000:
             auto.rules_at[key] = found
     return found
+
+
+def _tries(cfg: _Config, candidates: tuple[int, ...]) -> tuple[_Try, ...]:
+    musts = cfg.automaton.musts  # type: ignore[union-attr]
+    rules = [cfg.rules[k] for k in candidates]
+    return tuple(_Try(r.max_chars, musts[k], r.pattern.fullmatch, r) for k, r in zip(candidates, rules, strict=True))
 
 
 def classify_line(line: str) -> Rule | None:
@@ -599,23 +635,26 @@ def _classify(cfg: _Config, s: str) -> Rule | None:
     if not s or len(s) > cfg.longest:
         return None
     auto = cfg.automaton
-    candidates = None if auto is None else _candidates(auto, s)
-    if auto is not None and candidates is not None:
+    state = None if auto is None else _prefix_state(auto, s)
+    if state is not None:
         # The first rule that matches and allows the line's length, as the combined regex finds it.
         n = len(s)
-        rules = cfg.rules
-        for k in candidates:
-            rule = rules[k]
-            if n > rule.max_chars:
+        key = state << 1 | (n <= _PREFIX)
+        tries = cfg.tries.get(key)
+        if tries is None:
+            tries = _tries(cfg, _rules_at(auto, state, n <= _PREFIX))  # type: ignore[arg-type]
+            if len(cfg.tries) < 100_000:
+                cfg.tries[key] = tries
+        for max_chars, must, fullmatch, rule in tries:
+            if n > max_chars:
                 continue
-            must = auto.musts[k]
             if must is not None:
                 for c in must:
                     if c in s:
                         break
                 else:
                     continue
-            if rule.pattern.fullmatch(s):
+            if fullmatch(s):
                 return rule
         return None
     m = (cfg.combined if len(s) <= cfg.max_chars else cfg.combined_long).fullmatch(s)
@@ -856,12 +895,13 @@ def _signature(cfg: _Config, lines: Sequence[str], kept: Sequence[int]) -> tuple
 
 def _find_body(text: str, title: str | None) -> Body:
     cfg = _config()
-    lines = [line.strip() for line in text.split("\n")]
+    lines = list(map(str.strip, text.split("\n")))
     kept, header = _walk(cfg, lines)
 
-    # The date line: near the top, else in the page header, else near the end.
+    # The date line: near the top, else in the page header, else near the end (a line near both is
+    # read once).
     date_line = None
-    for k in [*kept[:8], *header, *kept[-5:]]:
+    for k in [*kept[:8], *header, *kept[max(8, len(kept) - 5) :]]:
         if metadata.is_date_line(lines[k]):
             date_line = lines[k]
             if k in kept:
@@ -891,15 +931,17 @@ def _find_body(text: str, title: str | None) -> Body:
             if len(line.split()) >= cfg.title_words or _ends_sentence(line):
                 break
 
-    # Repeated lines (a photo caption under the photo and again in the text, a repeated title).
-    seen = {found_title} if found_title else set()
+    # Repeated lines (a photo caption under the photo and again in the text, a repeated title). The
+    # lines seen are kept by length: a line is compared with those of its length, never hashed.
+    seen: dict[int, list[str]] = {len(found_title): [found_title]} if found_title else {}
     unique: list[int] = []
     previous = None
     for k in kept:
         key = lines[k]
-        if key == previous or (len(lines[k]) >= cfg.duplicate_chars and key in seen):
+        n = len(key)
+        if key == previous or (n >= cfg.duplicate_chars and key in seen.get(n, ())):
             continue
-        seen.add(key)
+        seen.setdefault(n, []).append(key)
         previous = key
         unique.append(k)
 

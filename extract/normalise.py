@@ -48,8 +48,16 @@ _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook abov
 # could make the text non-NFC).
 _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 
+_LAST_OF_PLANE = "\uffff"  # of the Basic Multilingual Plane
+
 _CRLF = re.compile(r"\r\n?")
 _SPACE_RUN = re.compile(r"\t[ \t]*| [ \t]+")  # a single plain space is left as it is
+# `_SPACE_RUN` for a text without tabs. Its literal start of two spaces is skipped ahead to, where
+# `_SPACE_RUN` is tried at every space: five times faster.
+_SPACES = re.compile("  (?: *)")
+# A space at either side of a line break: the literal start is the rare "\n", which the regex engine
+# skips ahead to several times faster than str.__contains__ looks for " \n" and "\n " in turn.
+_LINE_EDGE_SPACE = re.compile(r"\n(?: |(?<= \n))")
 _BLANK_RUN = re.compile(r"\n\n\n+")  # a literal start: the regex engine skips ahead to it fast
 
 
@@ -57,7 +65,10 @@ _BLANK_RUN = re.compile(r"\n\n\n+")  # a literal start: the regex engine skips a
 class Rules:
     """The compiled normalisation data."""
 
-    stray: re.Pattern[str]  # matches any character of `table`
+    # Any character of `table` in the Basic Multilingual Plane: the regex engine tests a class of those
+    # against one bitmap, but one that holds others too range by range, three times slower.
+    stray: re.Pattern[str]
+    stray_beyond: re.Pattern[str] | None  # any other character of `table` (None: there is none)
     table: Mapping[str, str]  # character -> replacement
     # The characters of `table` that str.isprintable() accepts: a text all printable holds no other
     # character of `table`. None when there are too many to look for one by one.
@@ -65,8 +76,9 @@ class Rules:
     tone: re.Pattern[str]  # an old-style nucleus closing its syllable
     # `tone` split by the nucleus's first letter: each starts with a plain letter, which the regex
     # engine skips ahead to much faster than to any of several letters.
-    tone_by_first: tuple[re.Pattern[str], ...]
+    tone_by_first: tuple[tuple[str, re.Pattern[str]], ...]  # (first letter, its nuclei)
     onsets: frozenset[str]  # lower case, with "" for no onset
+    longest_onset: int
     moves: Mapping[str, str]  # old-style nucleus (any case) -> modern nucleus
     examples: tuple[tuple[str, str, str], ...]  # (entry id, input, expected)
 
@@ -184,6 +196,7 @@ def _build(data: Any) -> Rules:
         examples += _parse_examples(entry, "character entry")
 
     look_alikes = data.get("look_alikes") or []
+    letters: list[tuple[Any, str]] = []  # (entry, the letter a look-alike becomes)
     if not isinstance(look_alikes, list):
         raise _problem(data, "`look_alikes` must be a list", "look_alikes")
     for entry in look_alikes:
@@ -194,12 +207,17 @@ def _build(data: Any) -> Rules:
             raise _problem(entry, "`map` must map code points to code points (U+00D0: U+0110)", "map")
         for old, new in entry["map"].items():
             char, letter = _code_point(entry, old, "map"), _code_point(entry, new, "map")
+            letters.append((entry, letter))
             if not (char.isalpha() and letter.isalpha()) or char == letter:
                 raise _problem(entry, f"{old} and {new} must be two different letters", "map")
             if char in table:
                 raise _problem(entry, f"U+{ord(char):04X} is listed twice", "map")
             table[char] = letter
         examples += _parse_examples(entry, "look-alike entry")
+    for entry, letter in letters:
+        # (else normalise would not be idempotent, nor could the table be applied in passes)
+        if letter in table:
+            raise _problem(entry, f"U+{ord(letter):04X} is itself replaced by the table", "map")
 
     tone = check_keys(data["tone_marks"], PATTERN_FILE, required=("onsets", "nuclei"), what="tone_marks")
     onsets = tone["onsets"]
@@ -227,16 +245,20 @@ def _build(data: Any) -> Rules:
     # Only the nucleus is searched for (fast); its onset is checked when it is found (rarely).
     nuclei_alt = "|".join(re.escape(first) + char_class(rest) for first, rest in sorted(seconds.items()))
     printable = tuple(sorted(c for c in table if c.isprintable()))
+    beyond = [c for c in table if c > _LAST_OF_PLANE]
+    onset_set = frozenset(o.lower() for o in onsets) | {""}
     return Rules(
-        stray=re.compile(char_class(table)),
+        stray=re.compile(char_class(c for c in table if c <= _LAST_OF_PLANE)),
+        stray_beyond=re.compile(char_class(beyond)) if beyond else None,
         table=table,
         printable=printable if len(printable) <= 16 else None,
         tone=re.compile(rf"(?:{nuclei_alt})(?![\w{_COMBINING}])"),
         tone_by_first=tuple(
-            re.compile(re.escape(first) + char_class(rest) + rf"(?![\w{_COMBINING}])")
+            (first, re.compile(re.escape(first) + char_class(rest) + rf"(?![\w{_COMBINING}])"))
             for first, rest in sorted(seconds.items())
         ),
-        onsets=frozenset(o.lower() for o in onsets) | {""},
+        onsets=onset_set,
+        longest_onset=max(map(len, onset_set)),
         moves=moves,
         examples=tuple(examples),
     )
@@ -282,39 +304,48 @@ def _may_hold_stray(rules_: Rules, text: str) -> bool:
     return any(c in text for c in rules_.printable)
 
 
+def _replace_stray(rules_: Rules, text: str) -> str:
+    """Every character of the table replaced. No replacement is a character of the table, so the
+    characters beyond the Basic Multilingual Plane can be replaced in a second pass, and only when the
+    first leaves a text that may hold one."""
+    replace = _replacer(rules_.table)
+    text = rules_.stray.sub(replace, text)
+    if rules_.stray_beyond is not None and _may_hold_stray(rules_, text):
+        text = rules_.stray_beyond.sub(replace, text)
+    return text
+
+
 def _is_word_char(c: str) -> bool:
     return c.isalnum() or c == "_" or unicodedata.combining(c) > 0
 
 
-def _fix_tone(rules_: Rules) -> Callable[[re.Match[str]], str]:
-    moves, onsets, longest = rules_.moves, rules_.onsets, max(map(len, rules_.onsets))
-
-    def fix(m: re.Match[str]) -> str:
-        # The letters before the nucleus must be a whole onset (or nothing): "hoà" but not "quá".
-        text, start = m.string, m.start()
-        i = start
-        while i > 0 and start - i <= longest and _is_word_char(text[i - 1]):
-            i -= 1
-        if text[i:start].lower() not in onsets:
-            return m.group()
-        return moves.get(m.group(), m.group())
-
-    return fix
+def _modern(rules_: Rules, m: re.Match[str]) -> str:
+    """The nucleus `m` found by `rules_.tone`, with its tone mark moved if the letters before it are a
+    whole onset (or none): "hoà" but not "quá"."""
+    text, start = m.string, m.start()
+    stop = start - rules_.longest_onset - 1
+    i = start
+    while i > 0 and i > stop and _is_word_char(text[i - 1]):
+        i -= 1
+    nucleus = m.group()
+    if text[i:start].lower() not in rules_.onsets:
+        return nucleus
+    return rules_.moves.get(nucleus, nucleus)
 
 
 def _fix_tones(rules_: Rules, text: str) -> str:
-    """`rules_.tone.sub(_fix_tone(rules_), text)`, one scan for each first letter. A nucleus is two
-    letters and its second is never a first one, so nuclei never overlap: each scan finds the same
-    ones as the whole regex."""
-    found = [m for pattern in rules_.tone_by_first for m in pattern.finditer(text)]
+    """`rules_.tone.sub(partial(_modern, rules_), text)`, one scan for each first letter that the text
+    holds (str.__contains__ tells that much faster than a scan). A nucleus is two letters and its
+    second is never a first one, so nuclei never overlap: each scan finds the same ones as the whole
+    regex."""
+    found = [m for first, pattern in rules_.tone_by_first if first in text for m in pattern.finditer(text)]
     if not found:
         return text
     found.sort(key=lambda m: m.start())
-    fix = _fix_tone(rules_)
     parts = []
     last = 0
     for m in found:
-        parts += (text[last : m.start()], fix(m))
+        parts += (text[last : m.start()], _modern(rules_, m))
         last = m.end()
     parts.append(text[last:])
     return "".join(parts)
@@ -335,18 +366,18 @@ def normalise(text: str) -> str:
     # the slower steps when there is nothing for them to do.
     ascii_only = text.isascii()
     if _may_hold_stray(r, text):
-        text = r.stray.sub(_replacer(r.table), text)
+        text = _replace_stray(r, text)
     if not ascii_only:
         text = unicodedata.normalize("NFC", text)
         text = _fix_tones(r, text)
-    if "\t" in text or "  " in text:
+    if "\t" in text:
         text = _SPACE_RUN.sub(" ", text)
+    elif "  " in text:
+        text = _SPACES.sub(" ", text)
     # Every run of spaces and tabs is now one space, so a line edge holds at most one: removing a
-    # space before and one after each line break strips every line (plain `in` and replace are
-    # much faster than a regex pass).
-    if " \n" in text:
-        text = text.replace(" \n", "\n")
-    if "\n " in text:
-        text = text.replace("\n ", "\n")
+    # space before and one after each line break strips every line (plain replace is much faster
+    # than a regex pass that removes them).
+    if _LINE_EDGE_SPACE.search(text):
+        text = text.replace(" \n", "\n").replace("\n ", "\n")
     text = _BLANK_RUN.sub("\n\n", text)
     return text.strip(" \n")

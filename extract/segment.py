@@ -36,6 +36,7 @@ def _not_blank(line: str) -> bool:
 _CONTINUATION = regex.compile(r"\p{Ll}|\p{N}|[”’\"')\]},;:%…]")
 _OPEN_QUOTES = "“‘«"
 _CLOSE_QUOTES = "”’»"
+_QUOTES = regex.compile(f"[{_OPEN_QUOTES}{_CLOSE_QUOTES}]")
 # At most this many pieces are joined into one sentence, so an unclosed quote can't swallow a paragraph.
 _MAX_JOIN = 8
 
@@ -107,6 +108,12 @@ def _ends_sentence(known: tuple[frozenset[str], int], text: str, i: int) -> bool
     if i > 0 and text[i - 1].isdigit() and i + 1 < len(text) and text[i + 1].isdigit():
         return False
     abbreviations, longest = known
+    # Most often the word is all that follows the last space (looked for no further back than the
+    # walk below goes): then it is read without a walk.
+    start = i - longest - 2
+    start = text.rfind(" ", start if start > 0 else 0, i) + 1
+    if i - start <= longest + 1 and text[start:i].isalnum():
+        return text[start:i].lower() not in abbreviations
     # A word longer than every abbreviation is none (lower() never shortens a word): the walk back
     # stops there, so a long run of dotted words ("a.b.c.d") is not read again for every dot.
     stop = i - longest - 1
@@ -152,21 +159,14 @@ def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, 
     """`_sentence_spans`, with the abbreviations given and `offset` added to every span."""
     if not text or text.isspace():
         return []
-    # every ".", "?" and "!", in order (str.find is many times faster than a regex here)
-    marks = []
-    for mark in ".?!":
-        i = text.find(mark)
-        while i >= 0:
-            marks.append(i)
-            i = text.find(mark, i + 1)
-        if mark == ".":
-            dots = len(marks)
-    if len(marks) > dots:
-        marks.sort()
-    if not marks or not text[marks[0] :].rstrip().strip(".?!"):
-        # No stop, or only one run of them at the end: whatever is decided there, the paragraph is one
-        # sentence (a cut at its end leaves only blanks after it).
-        marks = []
+    marks = _marks(text)
+    if not marks or len(marks) == len(text.rstrip()) - marks[0]:
+        # No stop, or only one run of them at the end (every position from the first stop to the end
+        # is one): whatever is decided there, the paragraph is one sentence (a cut at its end leaves
+        # only blanks after it).
+        if not text[0].isspace() and not text[-1].isspace():
+            return [(offset, offset + len(text))]  # (most paragraphs)
+        return _trimmed(text, [(0, len(text))], offset)
     cuts = []  # each sentence as text[start:end], before trimming
     m = len(marks)
     k = 0
@@ -174,22 +174,22 @@ def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, 
     n = len(text)
     while k < m:
         i = marks[k]
+        end = i + 1
         if text[i] == ".":
-            dot_end = i
-            while dot_end < n and text[dot_end] == ".":
-                dot_end += 1
-            if dot_end - i >= 3:  # an ellipsis ends a sentence only before a capital or the end
-                after = dot_end
+            while end < n and text[end] == ".":
+                end += 1
+            if end - i >= 3:  # an ellipsis ends a sentence only before a capital or the end
+                after = end
                 while after < n and text[after] in " \t":
                     after += 1
                 if after >= n or text[after].isupper():
-                    start = dot_end = _close(text, start, dot_end, cuts)
-                while k < m and marks[k] < dot_end:
+                    end = _close(text, start, end, cuts)
+                    start = end
+                while k < m and marks[k] < end:
                     k += 1
                 continue
         if _ends_sentence(known, text, i) if known else tokenizer._is_sentence_boundary(text, i):
-            end = i + 1
-            while end < n and text[end] in ".?!":
+            while end < n and text[end] in ".?!":  # (past the dots already read)
                 end += 1
             start = _close(text, start, end, cuts)
             while k < m and marks[k] < start:
@@ -197,8 +197,33 @@ def _spans(tokenizer: Any, known: tuple[frozenset[str], int] | None, text: str, 
             continue
         k += 1
     cuts.append((start, n))
+    return _trimmed(text, cuts, offset)
+
+
+def _marks(text: str) -> list[int]:
+    """Where every ".", "?" and "!" of `text` is, in order (str.find is many times faster than a regex)."""
+    marks = _positions(text, ".")
+    if "?" in text or "!" in text:  # (rarely)
+        marks = sorted(marks + _positions(text, "?") + _positions(text, "!"))
+    return marks
+
+
+def _positions(text: str, char: str) -> list[int]:
+    found = []
+    i = text.find(char)
+    while i >= 0:
+        found.append(i)
+        i = text.find(char, i + 1)
+    return found
+
+
+def _trimmed(text: str, cuts: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
+    """The sentences text[start:end] trimmed, with `offset` added, but none blank."""
     spans = []
-    for start, end in cuts:  # trimmed, and none blank
+    for start, end in cuts:
+        if start < end and not text[start].isspace() and not text[end - 1].isspace():
+            spans.append((offset + start, offset + end))  # (most are: no copy is made to trim them)
+            continue
         sentence = text[start:end]
         stripped = sentence.strip()
         if stripped:
@@ -247,16 +272,22 @@ def _align(text: str, pieces: list[str], offset: int) -> Iterator[Span]:
         yield Span(offset + start, offset + end)
 
 
-def _unclosed_quote(piece: str) -> bool:
-    if "“" not in piece and "‘" not in piece and "«" not in piece:  # most pieces quote nothing (_OPEN_QUOTES)
-        return False
+def _unclosed_quote(text: str, start: int, end: int) -> bool:
+    """A quotation opened in text[start:end] is still open at its end."""
+    if not _opens_quote(text, start, end):
+        return False  # most pieces quote nothing
     depth = 0
-    for ch in piece:
+    for ch in _QUOTES.findall(text, start, end):  # (the other characters change nothing)
         if ch in _OPEN_QUOTES:
             depth += 1
         elif ch in _CLOSE_QUOTES and depth > 0:
             depth -= 1
     return depth > 0
+
+
+def _opens_quote(text: str, start: int, end: int) -> bool:
+    """text[start:end] holds an opening quote (_OPEN_QUOTES)."""
+    return text.find("“", start, end) >= 0 or text.find("‘", start, end) >= 0 or text.find("«", start, end) >= 0
 
 
 def _continues(first: str) -> bool:
@@ -277,12 +308,14 @@ def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join pieces that underthesea split wrongly (see module docstring)."""
     if len(spans) < 2:
         return spans
+    # A piece opens no quotation if the pieces together open none (most paragraphs quote nothing).
+    quoting = _opens_quote(text, spans[0][0], spans[-1][1])
     out: list[tuple[int, int]] = []
     joined = 0
     for start, end in spans:
         if out and joined < _MAX_JOIN:
             prev_start, prev_end = out[-1]
-            if _continues(text[start]) or _unclosed_quote(text[prev_start:prev_end]):
+            if _continues(text[start]) or (quoting and _unclosed_quote(text, prev_start, prev_end)):
                 out[-1] = (prev_start, end)
                 joined += 1
                 continue
@@ -300,7 +333,7 @@ def split_sentences(text: str) -> list[Sentence]:
     start = 0
     for line in text.split("\n"):  # the paragraphs, as `paragraphs` finds them
         end = start + len(line)
-        if _not_blank(line):
+        if line and _not_blank(line):  # (blank lines between paragraphs are empty)
             spans = None
             if tokenizer is not None:  # where the sentences are, without looking for their text
                 try:
@@ -313,7 +346,11 @@ def split_sentences(text: str) -> list[Sentence]:
                 except Exception:  # a tokenizer failure must not lose the paragraph
                     pieces = [line]
                 spans = [(span.start, span.end) for span in _align(line, pieces, start)]
-            for a, b in _repair(text, spans or [(start, end)]):
+            if not spans:
+                spans = [(start, end)]
+            elif len(spans) > 1:
+                spans = _repair(text, spans)
+            for a, b in spans:
                 sentences.append(Sentence(len(sentences), a, b, p_index))
             p_index += 1
         start = end + 1

@@ -61,6 +61,11 @@ def corpus_files() -> list[Path]:
         ("ngư\u00adời", "người"),
         ("Hà\u2060Nội", "HàNội"),
         ("\u202bngười\u202c", "người"),
+        # beyond the Basic Multilingual Plane (tag characters), alone and with others of the table
+        ("Hà\U000e0001 Nội", "Hà Nội"),
+        ("Hà\U000e0020\u00a0Nội\U000e007f", "Hà Nội"),
+        ("Hà\u00a0Nội \U0001f600\U000e0041", "Hà Nội \U0001f600"),
+        ("Hà Nội\U000e0041 \ue000", "Hà Nội \ue000"),
         # the stray not sign of the seed articles
         ("đoàn viên, ngư¬ời lao động", "đoàn viên, người lao động"),
         # control characters (tab and line break kept as whitespace)
@@ -73,6 +78,8 @@ def corpus_files() -> list[Path]:
         # spaces inside, before and after lines
         ("kết nạp   5.518    đoàn viên", "kết nạp 5.518 đoàn viên"),
         ("kết nạp \t \t5.518", "kết nạp 5.518"),
+        ("a  b   c\td  e", "a b c d e"),
+        ("a \n  b\n", "a\nb"),
         ("dòng một   \ndòng hai\t", "dòng một\ndòng hai"),
         ("        Thực hiện Đề án", "Thực hiện Đề án"),
         ("a\n   \nb", "a\n\nb"),
@@ -301,6 +308,7 @@ def pattern_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         ("onsets: [b, c,", "onsets: [qu, b, c,", "`qu` must not be an onset"),
         ("    replace_with: \" \"", "    replace_width: \" \"", "unknown key"),
         ("- id: tone_oe", "- id: tone_oa", "used once"),
+        ("map: {U+00D0: U+0110,", "map: {U+00D0: U+00F0,", "itself replaced"),
     ],
 )
 def test_malformed_pattern_file_names_file_and_line(

@@ -32,6 +32,19 @@ def sentence_texts(text: str) -> list[str]:
             "Ông nói: “Chúng tôi đã làm. Và sẽ làm tiếp.” Sau đó ông đi.",
             ["Ông nói: “Chúng tôi đã làm. Và sẽ làm tiếp.” Sau đó ông đi."],
         ),
+        (
+            "Ông nói: “Làm. Và làm.” Rồi đi. «Một. Hai.» Ba. Bốn.",
+            ["Ông nói: “Làm. Và làm.” Rồi đi.", "«Một. Hai.» Ba.", "Bốn."],
+        ),
+        (
+            "Họ hỏi: “Vì sao? Ai làm?” Không ai đáp. ”Lạ. Thật.",
+            ["Họ hỏi: “Vì sao? Ai làm?” Không ai đáp. ”Lạ.", "Thật."],
+        ),
+        # abbreviations after a space, and sentences apart by several spaces
+        (
+            "Anh ấy ở TP. Hồ Chí Minh. Chị ở Tp. Huế.   Họ gặp nhau.",
+            ["Anh ấy ở TP. Hồ Chí Minh.", "Chị ở Tp. Huế.", "Họ gặp nhau."],
+        ),
         # numbers with dots stay inside their sentence
         (
             "Có 5.518 đoàn viên mới. Ngày 12/6/2021 có hội nghị.",
@@ -91,7 +104,7 @@ def test_every_seed_sentence_and_token_indexes_the_text(seed_paths) -> None:
 
 # The sentence splitter jumps between sentence marks; it must cut exactly as underthesea's does.
 _SPLIT_PIECES = [".", "..", "...", "....", "?", "!", "?!", " ", "\t", "\n", "\r", "a", "Bé", "1", "1.5", "tp", "Tp",
-                 "e.g", "000", "đ", "…", "“", "”"]  # fmt: skip
+                 "e.g", "000", "đ", "…", "“", "”", "x" * 60, "\u3000"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
