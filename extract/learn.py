@@ -70,7 +70,9 @@ _WINDOW = 6  # syllables on each side
 _REACH = 120  # characters on each side read for the window
 _SHORT = 48  # characters read first after a number, where its syllables most often are
 _SHORT_LEFT = 96  # and before it, where its 16 syllables most often are
-_TOKEN = regex.compile(r"\p{N}+(?:[.,]\p{N}+)*|[\p{L}\p{M}]+|[,;:()%/“”\"+\-]")
+# (words first, the most frequent: no two branches start with the same character, so the order
+# changes no token)
+_TOKEN = regex.compile(r"[\p{L}\p{M}]+|\p{N}+(?:[.,]\p{N}+)*|[,;:()%/“”\"+\-]")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
 _DIGIT = regex.compile(r"\p{N}")
 
@@ -522,39 +524,38 @@ def _features(
 ) -> Candidate:
     """A candidate's features; `counted` is `_noun_after` at its end, when already read."""
     lo, hi = sents[k].start, sents[k].end
-    f: dict[str, float] = {"bias": 1.0}
+    # the features worth 1 up to the syllables' are named first and made a dict at once
+    # (in this order: the model sums the features in the order they come)
+    keys = ["bias", f"unit={m.unit or 'count'}", f"qual={m.qualifier}"]
 
     # the number itself
-    f[f"unit={m.unit or 'count'}"] = 1.0
-    f[f"qual={m.qualifier}"] = 1.0
     if m.per_unit:
-        f["per_unit"] = 1.0
+        keys.append("per_unit")
     if m.value_max is not None:
-        f["range"] = 1.0
+        keys.append("range")
     value = abs(m.value) if math.isfinite(m.value) else 0.0
-    f[f"mag={min(12, int(math.log10(value))) if value >= 1 else -1}"] = 1.0
+    keys.append(f"mag={min(12, int(math.log10(value))) if value >= 1 else -1}")
     if not value.is_integer():
-        f["fraction"] = 1.0
+        keys.append("fraction")
     digits = _DIGIT.search(m.raw)
     if digits is None:
-        f["in_words"] = 1.0
+        keys.append("in_words")
     elif m.raw[digits.start()] == "0" and value >= 1:
-        f["lead_zero"] = 1.0
+        keys.append("lead_zero")
     if m.unit is None and value.is_integer() and 1900 <= value <= 2100:
-        f["yearlike"] = 1.0
+        keys.append("yearlike")
 
     # the syllables around it
     before = _left_tokens(text, lo, m.start, _LOOKBACK)
     left = before[-_WINDOW:]
     right = _right_tokens(text, m.end, hi)
-    # (in this order: the model sums the features in the order they come)
-    keys = [f"L{n}={t}" for n, t in enumerate(reversed(left[-3:]), 1)]
-    keys += [f"R{n}={t}" for n, t in enumerate(right[:3], 1)]
+    keys += [p + t for p, t in zip(("L1=", "L2=", "L3="), reversed(left), strict=False)]
+    keys += [p + t for p, t in zip(("R1=", "R2=", "R3="), right, strict=False)]
     keys += ["Lw=" + t for t in left]
     keys += ["Rw=" + t for t in right]
     keys += [f"Lb={a}_{b}" for a, b in itertools.pairwise(left)]
     keys += [f"Rb={a}_{b}" for a, b in itertools.pairwise(right)]
-    f.update(dict.fromkeys(keys, 1.0))
+    f = dict.fromkeys(keys, 1.0)
     if left and left[-1] in ("ngày", "tháng", "năm", "quý", "khóa", "lần", "số"):
         f["datelike"] = 1.0
 
