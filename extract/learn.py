@@ -237,12 +237,48 @@ def _noun_after(r: Any, text: str, pos: int, limit: int) -> tuple[str | None, st
 def _counts_something(r: Any, grammar: Any, text: str, end: int, limit: int) -> bool:
     """Whether the numeral ending at `end` is followed by a counted noun, a measure word, a scale word
     or a currency: the shapes of every fact type (a count of something the patterns name, or money)."""
+    shapes = _shapes(r, grammar)
+    if shapes is not None:
+        return shapes.match(text, end, limit) is not None
     for name in ("scale", "currency"):
         pattern = getattr(grammar, name, None)
         if pattern is not None and pattern.match(text, end, limit):
             return True
     cls, _, _, measured = _noun_after(r, text, end, limit)
     return cls is not None or measured
+
+
+_shapes_of: list[tuple[Any, Any, Any]] = []  # the rules and grammar, and their regex (one set at a time)
+
+
+def _shapes(r: Any, grammar: Any) -> Any:
+    """What `_counts_something` asks, as one regex: a scale word or a currency at the numeral's end, or
+    after the spaces and quote `_noun_after` skips, a measure word, a counted noun or an abbreviation.
+    Each branch keeps its own case rule, so it matches where its own regex does; the spaces are taken
+    as `_SPACE` takes them (atomic: no branch sees fewer). None where the parts do not fit in one."""
+    if not _shapes_of or _shapes_of[0][0] is not r or _shapes_of[0][1] is not grammar:
+        _shapes_of[:] = [(r, grammar, _shapes_regex(r, grammar))]
+    return _shapes_of[0][2]
+
+
+def _shapes_regex(r: Any, grammar: Any) -> Any:
+    parts = [getattr(grammar, name, None) for name in ("scale", "currency")]
+    after = [getattr(r, name, None) for name in ("measure", "noun", "abbreviation")]
+    present = [p for p in (*parts, *after) if p is not None]
+    base = _SPACE.flags
+    if not present or any(not isinstance(p, regex.Pattern) or p.flags & ~regex.IGNORECASE != base for p in present):
+        return None
+
+    def scoped(p: Any) -> str:
+        return f"(?{'i' if p.flags & regex.IGNORECASE else '-i'}:{p.pattern})"
+
+    branches = [scoped(p) for p in parts if p is not None]
+    if any(p is not None for p in after):
+        branches.append(f"(?>{_SPACE.pattern})(?:{'|'.join(scoped(p) for p in after if p is not None)})")
+    try:
+        return regex.compile("|".join(branches), base)
+    except regex.error:
+        return None
 
 
 def _same(a: float | None, b: float | None) -> bool:
