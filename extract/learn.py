@@ -199,6 +199,38 @@ def _cues_before(toks: Sequence[str]) -> list[tuple[int, str, tuple[tuple[str, s
     return out
 
 
+@dataclass(frozen=True)
+class _CueReading:
+    """The features a cue phrase gives (see `_features`), named once: as the nearest trigger word, its
+    phrase and types; as the second, its types; as the nearest money cue, its phrase ("" for none),
+    then its kinds and flows; and its status marker ("" for none)."""
+
+    trigger: str
+    types: tuple[str, ...]
+    second_types: tuple[str, ...]
+    cue: str
+    money: tuple[str, ...]
+    status: str
+
+
+@functools.lru_cache(maxsize=1)
+def _cue_readings() -> dict[str, _CueReading]:
+    out = {}
+    for phrase, cues in _cues().items():
+        said = [("kind" if what == "cue" else what, info) for what, info in cues]
+        types = [info for what, info in said if what == "trig"]
+        statuses = [info for what, info in said if what == "status"]
+        out[phrase] = _CueReading(
+            trigger=f"trig={phrase}",
+            types=tuple(f"trig_type={t}" for t in types),
+            second_types=tuple(f"trig2_type={t}" for t in types),
+            cue=f"cue_word={phrase}" if any(what == "kind" for what, _ in said) else "",
+            money=tuple(f"cue_{what}={info}" for what, info in said if what in ("kind", "flow")),
+            status=f"status={statuses[0]}" if statuses else "",
+        )
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def _cue_sizes() -> dict[str, tuple[int, ...]]:
     """The last syllable of every cue phrase, with the lengths of the phrases ending in it, longest first."""
@@ -350,6 +382,7 @@ def candidates(
         return []
     r = _rules()
     grammar = numbers.grammar()
+    _shapes(r, grammar)  # made with the first text (the pipeline's warm-up), not with an article's numeral
     sents = _sentences_or_lines(text, sentences)
     starts = [s.start for s in sents]
     # the stretches of text to read numbers in: around each rule fact and each numeral that counts something
@@ -609,29 +642,23 @@ def _features(
 
     # trigger words, money cues and status markers before it (nearest of each), an after-phrase
     triggers, cue, status = 0, False, False
-    for gap, phrase, said in _cues_before(before):
-        types = [info for what, info in said if what == "trig"]
-        if types and triggers < 2:
-            tag = "trig" if triggers == 0 else "trig2"
+    readings = _cue_readings()
+    for gap, phrase, _ in _cues_before(before):
+        said = readings[phrase]
+        if said.types and triggers < 2:
             if triggers == 0:
-                f[f"trig={phrase}"] = 1.0
+                f[said.trigger] = 1.0
                 f[f"trig_gap={_bucket(gap, (2, 6, 12))}"] = 1.0
-            for t in types:
-                f[f"{tag}_type={t}"] = 1.0
+            f.update(dict.fromkeys(said.types if triggers == 0 else said.second_types, 1.0))
             triggers += 1
-        if not cue and any(what == "cue" for what, _ in said):
-            f[f"cue_word={phrase}"] = 1.0
+        if not cue and said.cue:
+            f[said.cue] = 1.0
             f[f"cue_gap={_bucket(gap, (2, 6, 15))}"] = 1.0
-            for what, info in said:
-                if what in ("cue", "flow"):
-                    f[f"cue_{'kind' if what == 'cue' else 'flow'}={info}"] = 1.0
+            f.update(dict.fromkeys(said.money, 1.0))
             cue = True
-        if not status:
-            for what, info in said:
-                if what == "status":
-                    f[f"status={info}"] = 1.0
-                    status = True
-                    break
+        if not status and said.status:
+            f[said.status] = 1.0
+            status = True
     after = getattr(r, "after", None)
     if noun_end > 0 and after is not None and (am := after.match(text, noun_end, min(hi, noun_end + 160))):
         phrase = _key(am.group("p"))
