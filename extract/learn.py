@@ -633,8 +633,7 @@ def _features(
         counted = _noun_after(r, text, m.end, min(hi, m.end + 80))
     cls, noun, noun_end, measured = counted
     f[f"noun_class={cls or 'none'}"] = 1.0
-    for t in _noun_types().get(cls or "", ()):
-        f[f"noun_type={t}"] = 1.0
+    f.update(dict.fromkeys(_noun_type_features().get(cls or "", ()), 1.0))
     if noun is not None:
         f[f"noun={_key(noun)}"] = 1.0
     if measured:
@@ -691,6 +690,12 @@ def _noun_types() -> dict[str, frozenset[str]]:
         for cls in p.nouns:
             out[cls].add(p.type)
     return {cls: frozenset(types) for cls, types in out.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _noun_type_features() -> dict[str, tuple[str, ...]]:
+    """Noun class -> its "noun_type=" features, in the order its set of types gives them."""
+    return {cls: tuple(f"noun_type={t}" for t in types) for cls, types in _noun_types().items()}
 
 
 RULE_FEATURES = ("rule=", "rule_pattern=")
