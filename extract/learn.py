@@ -70,7 +70,9 @@ _WINDOW = 6  # syllables on each side
 _REACH = 120  # characters on each side read for the window
 _SHORT = 48  # characters read first after a number, where its syllables most often are
 _SHORT_LEFT = 96  # and before it, where its 16 syllables most often are
-_TOKEN = regex.compile(r"\p{N}+(?:[.,]\p{N}+)*|[\p{L}\p{M}]+|[,;:()%/“”\"+\-]")
+# (words first, the most frequent: no two branches start with the same character, so the order
+# changes no token)
+_TOKEN = regex.compile(r"[\p{L}\p{M}]+|\p{N}+(?:[.,]\p{N}+)*|[,;:()%/“”\"+\-]")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
 _DIGIT = regex.compile(r"\p{N}")
 
@@ -197,6 +199,38 @@ def _cues_before(toks: Sequence[str]) -> list[tuple[int, str, tuple[tuple[str, s
     return out
 
 
+@dataclass(frozen=True)
+class _CueReading:
+    """The features a cue phrase gives (see `_features`), named once: as the nearest trigger word, its
+    phrase and types; as the second, its types; as the nearest money cue, its phrase ("" for none),
+    then its kinds and flows; and its status marker ("" for none)."""
+
+    trigger: str
+    types: tuple[str, ...]
+    second_types: tuple[str, ...]
+    cue: str
+    money: tuple[str, ...]
+    status: str
+
+
+@functools.lru_cache(maxsize=1)
+def _cue_readings() -> dict[str, _CueReading]:
+    out = {}
+    for phrase, cues in _cues().items():
+        said = [("kind" if what == "cue" else what, info) for what, info in cues]
+        types = [info for what, info in said if what == "trig"]
+        statuses = [info for what, info in said if what == "status"]
+        out[phrase] = _CueReading(
+            trigger=f"trig={phrase}",
+            types=tuple(f"trig_type={t}" for t in types),
+            second_types=tuple(f"trig2_type={t}" for t in types),
+            cue=f"cue_word={phrase}" if any(what == "kind" for what, _ in said) else "",
+            money=tuple(f"cue_{what}={info}" for what, info in said if what in ("kind", "flow")),
+            status=f"status={statuses[0]}" if statuses else "",
+        )
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def _cue_sizes() -> dict[str, tuple[int, ...]]:
     """The last syllable of every cue phrase, with the lengths of the phrases ending in it, longest first."""
@@ -235,12 +269,48 @@ def _noun_after(r: Any, text: str, pos: int, limit: int) -> tuple[str | None, st
 def _counts_something(r: Any, grammar: Any, text: str, end: int, limit: int) -> bool:
     """Whether the numeral ending at `end` is followed by a counted noun, a measure word, a scale word
     or a currency: the shapes of every fact type (a count of something the patterns name, or money)."""
+    shapes = _shapes(r, grammar)
+    if shapes is not None:
+        return shapes.match(text, end, limit) is not None
     for name in ("scale", "currency"):
         pattern = getattr(grammar, name, None)
         if pattern is not None and pattern.match(text, end, limit):
             return True
     cls, _, _, measured = _noun_after(r, text, end, limit)
     return cls is not None or measured
+
+
+_shapes_of: list[tuple[Any, Any, Any]] = []  # the rules and grammar, and their regex (one set at a time)
+
+
+def _shapes(r: Any, grammar: Any) -> Any:
+    """What `_counts_something` asks, as one regex: a scale word or a currency at the numeral's end, or
+    after the spaces and quote `_noun_after` skips, a measure word, a counted noun or an abbreviation.
+    Each branch keeps its own case rule, so it matches where its own regex does; the spaces are taken
+    as `_SPACE` takes them (atomic: no branch sees fewer). None where the parts do not fit in one."""
+    if not _shapes_of or _shapes_of[0][0] is not r or _shapes_of[0][1] is not grammar:
+        _shapes_of[:] = [(r, grammar, _shapes_regex(r, grammar))]
+    return _shapes_of[0][2]
+
+
+def _shapes_regex(r: Any, grammar: Any) -> Any:
+    parts = [getattr(grammar, name, None) for name in ("scale", "currency")]
+    after = [getattr(r, name, None) for name in ("measure", "noun", "abbreviation")]
+    present = [p for p in (*parts, *after) if p is not None]
+    base = _SPACE.flags
+    if not present or any(not isinstance(p, regex.Pattern) or p.flags & ~regex.IGNORECASE != base for p in present):
+        return None
+
+    def scoped(p: Any) -> str:
+        return f"(?{'i' if p.flags & regex.IGNORECASE else '-i'}:{p.pattern})"
+
+    branches = [scoped(p) for p in parts if p is not None]
+    if any(p is not None for p in after):
+        branches.append(f"(?>{_SPACE.pattern})(?:{'|'.join(scoped(p) for p in after if p is not None)})")
+    try:
+        return regex.compile("|".join(branches), base)
+    except regex.error:
+        return None
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -312,6 +382,7 @@ def candidates(
         return []
     r = _rules()
     grammar = numbers.grammar()
+    _shapes(r, grammar)  # made with the first text (the pipeline's warm-up), not with an article's numeral
     sents = _sentences_or_lines(text, sentences)
     starts = [s.start for s in sents]
     # the stretches of text to read numbers in: around each rule fact and each numeral that counts something
@@ -522,39 +593,38 @@ def _features(
 ) -> Candidate:
     """A candidate's features; `counted` is `_noun_after` at its end, when already read."""
     lo, hi = sents[k].start, sents[k].end
-    f: dict[str, float] = {"bias": 1.0}
+    # the features worth 1 up to the syllables' are named first and made a dict at once
+    # (in this order: the model sums the features in the order they come)
+    keys = ["bias", f"unit={m.unit or 'count'}", f"qual={m.qualifier}"]
 
     # the number itself
-    f[f"unit={m.unit or 'count'}"] = 1.0
-    f[f"qual={m.qualifier}"] = 1.0
     if m.per_unit:
-        f["per_unit"] = 1.0
+        keys.append("per_unit")
     if m.value_max is not None:
-        f["range"] = 1.0
+        keys.append("range")
     value = abs(m.value) if math.isfinite(m.value) else 0.0
-    f[f"mag={min(12, int(math.log10(value))) if value >= 1 else -1}"] = 1.0
+    keys.append(f"mag={min(12, int(math.log10(value))) if value >= 1 else -1}")
     if not value.is_integer():
-        f["fraction"] = 1.0
+        keys.append("fraction")
     digits = _DIGIT.search(m.raw)
     if digits is None:
-        f["in_words"] = 1.0
+        keys.append("in_words")
     elif m.raw[digits.start()] == "0" and value >= 1:
-        f["lead_zero"] = 1.0
+        keys.append("lead_zero")
     if m.unit is None and value.is_integer() and 1900 <= value <= 2100:
-        f["yearlike"] = 1.0
+        keys.append("yearlike")
 
     # the syllables around it
     before = _left_tokens(text, lo, m.start, _LOOKBACK)
     left = before[-_WINDOW:]
     right = _right_tokens(text, m.end, hi)
-    # (in this order: the model sums the features in the order they come)
-    keys = [f"L{n}={t}" for n, t in enumerate(reversed(left[-3:]), 1)]
-    keys += [f"R{n}={t}" for n, t in enumerate(right[:3], 1)]
+    keys += [p + t for p, t in zip(("L1=", "L2=", "L3="), reversed(left), strict=False)]
+    keys += [p + t for p, t in zip(("R1=", "R2=", "R3="), right, strict=False)]
     keys += ["Lw=" + t for t in left]
     keys += ["Rw=" + t for t in right]
     keys += [f"Lb={a}_{b}" for a, b in itertools.pairwise(left)]
     keys += [f"Rb={a}_{b}" for a, b in itertools.pairwise(right)]
-    f.update(dict.fromkeys(keys, 1.0))
+    f = dict.fromkeys(keys, 1.0)
     if left and left[-1] in ("ngày", "tháng", "năm", "quý", "khóa", "lần", "số"):
         f["datelike"] = 1.0
 
@@ -563,8 +633,7 @@ def _features(
         counted = _noun_after(r, text, m.end, min(hi, m.end + 80))
     cls, noun, noun_end, measured = counted
     f[f"noun_class={cls or 'none'}"] = 1.0
-    for t in _noun_types().get(cls or "", ()):
-        f[f"noun_type={t}"] = 1.0
+    f.update(dict.fromkeys(_noun_type_features().get(cls or "", ()), 1.0))
     if noun is not None:
         f[f"noun={_key(noun)}"] = 1.0
     if measured:
@@ -572,29 +641,23 @@ def _features(
 
     # trigger words, money cues and status markers before it (nearest of each), an after-phrase
     triggers, cue, status = 0, False, False
-    for gap, phrase, said in _cues_before(before):
-        types = [info for what, info in said if what == "trig"]
-        if types and triggers < 2:
-            tag = "trig" if triggers == 0 else "trig2"
+    readings = _cue_readings()
+    for gap, phrase, _ in _cues_before(before):
+        said = readings[phrase]
+        if said.types and triggers < 2:
             if triggers == 0:
-                f[f"trig={phrase}"] = 1.0
+                f[said.trigger] = 1.0
                 f[f"trig_gap={_bucket(gap, (2, 6, 12))}"] = 1.0
-            for t in types:
-                f[f"{tag}_type={t}"] = 1.0
+            f.update(dict.fromkeys(said.types if triggers == 0 else said.second_types, 1.0))
             triggers += 1
-        if not cue and any(what == "cue" for what, _ in said):
-            f[f"cue_word={phrase}"] = 1.0
+        if not cue and said.cue:
+            f[said.cue] = 1.0
             f[f"cue_gap={_bucket(gap, (2, 6, 15))}"] = 1.0
-            for what, info in said:
-                if what in ("cue", "flow"):
-                    f[f"cue_{'kind' if what == 'cue' else 'flow'}={info}"] = 1.0
+            f.update(dict.fromkeys(said.money, 1.0))
             cue = True
-        if not status:
-            for what, info in said:
-                if what == "status":
-                    f[f"status={info}"] = 1.0
-                    status = True
-                    break
+        if not status and said.status:
+            f[said.status] = 1.0
+            status = True
     after = getattr(r, "after", None)
     if noun_end > 0 and after is not None and (am := after.match(text, noun_end, min(hi, noun_end + 160))):
         phrase = _key(am.group("p"))
@@ -627,6 +690,12 @@ def _noun_types() -> dict[str, frozenset[str]]:
         for cls in p.nouns:
             out[cls].add(p.type)
     return {cls: frozenset(types) for cls, types in out.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _noun_type_features() -> dict[str, tuple[str, ...]]:
+    """Noun class -> its "noun_type=" features, in the order its set of types gives them."""
+    return {cls: tuple(f"noun_type={t}" for t in types) for cls, types in _noun_types().items()}
 
 
 RULE_FEATURES = ("rule=", "rule_pattern=")

@@ -160,6 +160,48 @@ def test_when_a_stretch_reads_alone(text: str, a: int, b: int, alone: bool) -> N
     assert whole.reads_alone(a, b) is alone
 
 
+def _counts_something_step_by_step(text: str, end: int, limit: int) -> bool:
+    """`_counts_something` asked of each regex in turn: scale, currency, then `_noun_after`."""
+    from extract import numbers
+
+    grammar = numbers.grammar()
+    if grammar.scale.match(text, end, limit) or grammar.currency.match(text, end, limit):
+        return True
+    cls, _, _, measured = learn._noun_after(learn._rules(), text, end, limit)
+    return cls is not None or measured
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("5 tỷ đồng", True),  # a scale word
+        ("500 đồng", True),  # a currency
+        ("500 VND", True),
+        ("500 đ.", True),
+        ("30 lượt người", True),  # a measure word
+        ("30 lượt", False),  # ... followed by nothing
+        ("25 đoàn viên", True),  # a counted noun
+        ("25 ĐOÀN VIÊN", True),  # in any case
+        ("25  “đoàn viên”", True),  # after spaces and a quote
+        ("25 “ “đoàn viên", False),  # only one quote is skipped
+        ("12 CĐCS", True),  # an abbreviation, as written
+        ("12 cđcs", False),
+        ("12 CĐCSX", False),  # part of a longer word
+        ("5 ngày", False),
+        ("5 tỷ lệ", False),  # not a scale word there
+        ("5", False),
+    ],
+)
+def test_what_counts_something_one_regex_as_each_in_turn(text: str, counts: bool) -> None:
+    from extract import numbers
+
+    end = len(text) - len(text.lstrip("0123456789"))
+    assert learn._counts_something(learn._rules(), numbers.grammar(), text, end, len(text)) is counts
+    for limit in range(end, len(text) + 1):  # a limit anywhere: the same answer as each regex in turn
+        one = learn._counts_something(learn._rules(), numbers.grammar(), text, end, limit)
+        assert one is _counts_something_step_by_step(text, end, limit)
+
+
 def test_rule_fact_is_mapped_to_its_own_number() -> None:
     # both numbers are 40; the gift fact's number is the one before "phần quà"
     text = "LĐLĐ tỉnh trao tặng tượng trưng 40 vé xe và 40 phần quà cho công nhân."
