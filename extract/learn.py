@@ -694,8 +694,9 @@ def _noun_types() -> dict[str, frozenset[str]]:
 
 @functools.lru_cache(maxsize=1)
 def _noun_type_features() -> dict[str, tuple[str, ...]]:
-    """Noun class -> its "noun_type=" features, in the order its set of types gives them."""
-    return {cls: tuple(f"noun_type={t}" for t in types) for cls, types in _noun_types().items()}
+    """Noun class -> its "noun_type=" features, sorted: the model sums features in the order they come,
+    and a set's order changes from one process to the next (so would the last bits of a score)."""
+    return {cls: tuple(f"noun_type={t}" for t in sorted(types)) for cls, types in _noun_types().items()}
 
 
 RULE_FEATURES = ("rule=", "rule_pattern=")
