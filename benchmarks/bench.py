@@ -386,9 +386,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of the short default extraction; the median counts (default 3)"
     )
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of the short default extraction; the median counts (default 3)"
-    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
 
