@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -381,7 +382,11 @@ def _run_pool(
     *,
     lock_fd: int | None = None,
 ) -> None:
-    """Keep a bounded number of chunks in flight so memory does not grow with the corpus."""
+    """Keep a bounded number of chunks in flight so memory does not grow with the corpus.
+
+    A worker that dies (out of memory, a crash in native code) breaks the whole pool, and every chunk
+    in flight with it. Their articles are then run again one at a time, each alone in the pool: the
+    one that breaks it again becomes an error row, and the others are extracted as usual."""
     max_in_flight = workers * 3
 
     def new_pool() -> ProcessPoolExecutor:
@@ -389,41 +394,44 @@ def _run_pool(
 
     pool = new_pool()
     in_flight: dict[Future[Chunk], list[Document]] = {}
+    suspects: deque[Document] = deque()  # in flight when a worker died: run again one at a time
     try:
         exhausted = False
         while True:
-            while not exhausted and len(in_flight) < max_in_flight:
-                chunk = next(chunks, None)
-                if chunk is None:
-                    exhausted = True
-                    break
-                in_flight[pool.submit(process_chunk, chunk, tokens)] = chunk
+            if suspects:
+                if not in_flight:
+                    doc = suspects.popleft()
+                    in_flight[pool.submit(process_chunk, [doc], tokens)] = [doc]
+            else:
+                while not exhausted and len(in_flight) < max_in_flight:
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        exhausted = True
+                        break
+                    in_flight[pool.submit(process_chunk, chunk, tokens)] = chunk
             if not in_flight:
                 break
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
                 chunk = in_flight.pop(future, None)
-                if chunk is None:  # already resubmitted after a crash
+                if chunk is None:  # already taken back after a crash
                     continue
                 try:
-                    collect(future.result())
+                    result = future.result()
                 except BrokenProcessPool:
-                    # A worker died (out of memory, a crash in native code): the chunk's articles
-                    # become error rows, and a fresh pool carries on.
-                    collect(
-                        Chunk(
-                            [
-                                _error_result(d, "error", f"{d.source}: worker process died while processing it")
-                                for d in chunk
-                            ]
-                        )
-                    )
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = new_pool()
-                    retry = list(in_flight.values())
+                    if len(chunk) == 1 and not in_flight:
+                        # alone in the pool, and it broke it: this article is the cause
+                        doc = chunk[0]
+                        message = f"{doc.source}: worker process died while processing it"
+                        collect(Chunk([_error_result(doc, "error", message)]))
+                        continue
+                    for taken_back in [chunk, *in_flight.values()]:
+                        suspects.extend(taken_back)
                     in_flight.clear()
-                    for c in retry:
-                        in_flight[pool.submit(process_chunk, c, tokens)] = c
+                    continue
+                collect(result)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

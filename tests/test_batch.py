@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from extract import batch
+from extract import batch, pipeline
 from extract.tables import SCHEMAS, UTF8_BOM, read_table
 
 from .conftest import ROOT, SEEDS
@@ -261,3 +261,24 @@ def test_ctrl_c_while_a_part_is_written_never_writes_its_rows_twice(tmp_path: Pa
         for s in pq.read_table(part / "articles.parquet").column("source").to_pylist()
     ]  # fmt: skip
     assert sources and len(sources) == len(set(sources))
+
+
+def _dies_on_poison(docs, *, tokens=False):
+    """process_documents, except that a worker dies (as on running out of memory) at a poisoned article."""
+    if any(d.text and "POISON" in d.text for d in docs):
+        os._exit(1)
+    return pipeline.process_documents(docs, tokens=tokens)
+
+
+def test_a_worker_that_dies_costs_only_the_article_it_died_on(tmp_path: Path, monkeypatch) -> None:
+    corpus = make_corpus(tmp_path / "corpus", 150)
+    poisoned = sorted(corpus.iterdir())[70]
+    poisoned.write_text(poisoned.read_text(encoding="utf-8") + "\nPOISON\n", encoding="utf-8")
+    # workers are forked from this process: they run the patched function
+    monkeypatch.setattr(batch, "process_documents", _dies_on_poison)
+    summary = batch.run([str(corpus)], tmp_path / "out", workers=2)
+    rows = {r["source"]: r for r in read_table(tmp_path / "out", "articles").to_pylist()}
+    assert len(rows) == 150
+    errors = {source: r["error"] for source, r in rows.items() if r["status"] == "error"}
+    assert errors == {str(poisoned): f"{poisoned}: worker process died while processing it"}
+    assert summary.ok == 149 and summary.errors == 1
