@@ -1438,6 +1438,43 @@ def apply(
         return facts
 
 
+# One article for `apply_many`: its text, sentences, rule facts and numbers (or None: read them).
+ArticleFacts = tuple[str, Sequence[Sentence], list[Fact], Sequence[NumberMention] | None]
+
+
+def apply_many(articles: Sequence[ArticleFacts], model: FactModel | None = None) -> list[list[Fact]]:
+    """`apply` over many articles: for each, what `apply` gives it alone. Their candidates are scored
+    together: scoring an article's few candidates costs mostly the model's fixed cost per call, and a
+    candidate's scores are the same whatever is scored with it."""
+    if model is None:
+        model = active_model()
+        if model is None:
+            return [facts for _, _, facts, _ in articles]
+    found: list[list[Candidate] | None] = []
+    for text, sentences, facts, mentions in articles:
+        try:
+            found.append(candidates(text, sentences, facts, scored_only=True, mentions=mentions))
+        except Exception:  # as in `apply`: the article keeps the rules' facts
+            found.append(None)
+    every = [c for cands in found if cands for c in cands]
+    try:
+        scores = model.scores(every) if every else None
+    except Exception:  # scored one article at a time, as `apply` would
+        return [apply(text, sentences, facts, model, mentions=found) for text, sentences, facts, found in articles]
+    out = []
+    at = 0
+    for (text, sentences, facts, _), cands in zip(articles, found, strict=True):
+        if not cands or scores is None:
+            out.append(facts)
+            continue
+        try:
+            out.append(_use_scores(model, text, sentences, facts, cands, scores[at : at + len(cands)]))
+        except Exception:
+            out.append(facts)
+        at += len(cands)
+    return out
+
+
 def _apply(
     model: FactModel,
     text: str,
@@ -1448,7 +1485,18 @@ def _apply(
     cands = candidates(text, sentences, facts, scored_only=True, mentions=mentions)
     if not cands:
         return facts
-    scores = model.scores(cands)
+    return _use_scores(model, text, sentences, facts, cands, model.scores(cands))
+
+
+def _use_scores(
+    model: FactModel,
+    text: str,
+    sentences: Sequence[Sentence],
+    facts: list[Fact],
+    cands: Sequence[Candidate],
+    scores: np.ndarray,
+) -> list[Fact]:
+    """The confidence of each rule fact, and the facts the model adds, from its candidates' scores."""
     col = model._columns()
     # the scores as plain floats, read one by one below; the best type of each by numpy's argmax
     rows = scores.tolist()

@@ -67,6 +67,12 @@ class _Work:
     tokens: list[Token] = field(default_factory=list)
 
 
+def _text(w: _Work) -> str:
+    """The article's text, once the body stage has found it."""
+    assert w.article is not None
+    return w.article.text
+
+
 def _page(w: _Work, tokens: bool) -> None:
     from extract import body
 
@@ -147,12 +153,13 @@ def _facts(w: _Work, tokens: bool) -> None:
     w.facts = facts.extract_facts(w.article.text, w.sentences, mentions=w.mentions)
 
 
-def _model(w: _Work, tokens: bool) -> None:
+def _model(work: list[_Work], tokens: bool) -> None:
     from extract import learn
 
-    assert w.article is not None
-    # confidence for every fact; facts the rules missed
-    w.facts = learn.apply(w.article.text, w.sentences, w.facts, mentions=w.mentions)
+    # confidence for every fact; facts the rules missed (the batch's candidates scored together)
+    found = learn.apply_many([(_text(w), w.sentences, w.facts, w.mentions) for w in work])
+    for w, facts in zip(work, found, strict=True):
+        w.facts = facts
 
 
 def _tokens(w: _Work, tokens: bool) -> None:
@@ -176,9 +183,12 @@ STAGES = (
     ("citations", _citations),
     ("facts", _numbers),
     ("facts", _facts),
-    ("facts", _model),
+    ("facts", _model),  # over the whole batch at once
     ("tokens", _tokens),
 )
+
+
+BATCH_STAGES: tuple[Any, ...] = (_model,)  # these take the batch's articles at once
 
 
 def _finish(w: _Work) -> Result:
@@ -203,11 +213,19 @@ def process_documents(docs: Sequence[Document], *, tokens: bool = False) -> list
             w.finished = _error_result(doc, "error", doc.error or f"{doc.source}: no text")
         work.append(w)
     for stage, run in STAGES:
-        for w in work:
-            if w.finished is not None:
-                continue
+        live = [w for w in work if w.finished is None]
+        if run in BATCH_STAGES:
             try:
-                run(w, tokens)
+                run(live, tokens)
+                continue
+            except Exception:  # then one by one, to find the articles it fails on
+                pass
+        for w in live:
+            try:
+                if run in BATCH_STAGES:
+                    run([w], tokens)
+                else:
+                    run(w, tokens)
             except Exception as exc:  # one bad article must not stop a batch
                 w.finished = _error_result(
                     w.doc, "error", f"{w.doc.source}: {stage} failed: {type(exc).__name__}: {exc}"

@@ -750,3 +750,28 @@ def test_noun_type_features_come_in_one_order_in_every_process() -> None:
     }  # fmt: skip
     assert len(seen) == 1
     assert "noun_type=" in seen.pop()
+
+
+def test_apply_many_gives_each_article_what_apply_gives_it_alone() -> None:
+    from extract import numbers
+    from extract.normalise import normalise
+
+    texts = [normalise(p.read_text(encoding="utf-8")) for p in sorted((CORPUS / "seeds").glob("*.txt"))]
+    texts += ["", "Không có số nào ở đây.", "Đã trao 50 suất quà, tổng trị giá 25 triệu đồng."]
+
+    def inputs() -> list:
+        out = []
+        for text in texts:
+            sentences = segment.split_sentences(text)
+            mentions = numbers.find_numbers(text)
+            out.append((text, sentences, facts_stage.extract_facts(text, sentences, mentions=mentions), mentions))
+        return out
+
+    def rows(facts: list) -> list:
+        return [(f.type, f.value, f.start, f.pattern, f.confidence) for f in facts]
+
+    together = [rows(facts) for facts in learn.apply_many(inputs())]
+    alone = [rows(learn.apply(text, s, f, mentions=m)) for text, s, f, m in inputs()]
+    assert together == alone
+    assert sum(len(r) for r in together) > 10
+    assert all(conf <= 0.999 for r in together for *_, conf in r)  # the model scored them (rules say 1.0)
