@@ -10,9 +10,9 @@ in a temporary folder. On those same articles it measures:
   counts), with 1 worker and `--tokens`, with N workers, and with the Dask engine; wall time,
   articles/s, MB/s, and peak memory of every process of the tree;
 - start-up alone (the same commands on a tiny corpus), subtracted to give the time spent extracting;
-- in this process, on the texts already read: `process_document` over every article, underthesea's
-  `sent_tokenize` + `word_tokenize` over every sentence, and a bare `regex` number scan, each on one core;
-  and the CPU time of each stage of `process_document`.
+- in this process, on the texts already read: the pipeline over every article (in batches, as the
+  command runs it), underthesea's `sent_tokenize` + `word_tokenize` over every sentence, and a bare
+  `regex` number scan, each on one core; and the CPU time of each stage.
 Targets are printed with PASS or FAIL.
 """
 
@@ -123,7 +123,7 @@ STAGES = (
     ("extract.citations", "extract_citations", "citations"),
     ("extract.numbers", "find_numbers", "numbers (article and model stretches)"),
     ("extract.facts", "extract_facts", "fact rules"),
-    ("extract.learn", "apply", "facts model (less its number reading)"),
+    ("extract.learn", "apply_many", "facts model (less its number reading)"),
 )
 
 
@@ -168,11 +168,13 @@ def stage_times(docs: Sequence[Any]) -> dict[str, float]:
 
 
 def process_all(docs: Sequence[Any], tokens: bool = False) -> dict[str, int]:
-    from extract.pipeline import process_document
+    """Every document through the pipeline in batches, as `vnfacts extract` with one worker runs them."""
+    from extract.batch import SOLO_CHUNK_DOCS
+    from extract.pipeline import process_documents
 
     counts = {"ok": 0, "empty": 0, "error": 0, "facts": 0, "citations": 0}
-    for doc in docs:
-        result = process_document(doc, tokens=tokens)
+    batches = (docs[i : i + SOLO_CHUNK_DOCS] for i in range(0, len(docs), SOLO_CHUNK_DOCS))
+    for result in (r for batch in batches for r in process_documents(batch, tokens=tokens)):
         counts[result.article.status] = counts.get(result.article.status, 0) + 1
         counts["facts"] += len(result.facts)
         counts["citations"] += len(result.citations)
@@ -340,8 +342,8 @@ def print_report(figures: dict[str, Any]) -> None:
     print()
     print(f"in this process, one core, on the same {figures['articles']} texts (reading not timed):")
     for key, label in (
-        ("process_document", "process_document (default)"),
-        ("process_document_tokens", "process_document (tokens=True)"),
+        ("process_document", "pipeline, batches (default)"),
+        ("process_document_tokens", "pipeline, batches (tokens=True)"),
         ("word_tokenize", "sent_tokenize + word_tokenize"),
         ("regex_scan", "regex number scan"),
     ):
@@ -352,7 +354,7 @@ def print_report(figures: dict[str, Any]) -> None:
     if stages:
         total = stages["total"]
         print()
-        print(f"where process_document's CPU time goes (one timed pass; {total / n * 1e3:.2f} ms per article):")
+        print(f"where the pipeline's CPU time goes (one timed pass; {total / n * 1e3:.2f} ms per article):")
         for label, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
             if label != "total":
                 print(f"  {label:<40} {seconds / n * 1e6:>7.0f} us/article  {seconds / total:>6.1%}")

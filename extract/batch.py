@@ -38,6 +38,7 @@ from extract.pipeline import _error_result, process_documents
 STATE_DIR = ".vnfacts"
 MAX_ERROR_MESSAGES = 20  # kept for the summary; all of them are in the articles table
 CHUNK_DOCS = 32  # documents sent to a worker at once, and run through the stages together
+SOLO_CHUNK_DOCS = 128  # the same with one worker, in the run's own process: no worker to lose
 CHUNK_CHARS = 1 << 20  # characters of text sent to a worker at once (a long article goes alone)
 
 
@@ -277,13 +278,13 @@ def _doc_chars(doc: Document) -> int:
     return len(doc.text) if doc.text else 0
 
 
-def _chunks(docs: Iterator[Document]) -> Iterator[list[Document]]:
+def _chunks(docs: Iterator[Document], most: int = CHUNK_DOCS) -> Iterator[list[Document]]:
     chunk: list[Document] = []
     size = 0
     for doc in docs:
         chunk.append(doc)
         size += _doc_chars(doc)
-        if len(chunk) >= CHUNK_DOCS or size >= CHUNK_CHARS:
+        if len(chunk) >= most or size >= CHUNK_CHARS:
             yield chunk
             chunk, size = [], 0
     if chunk:
@@ -355,7 +356,7 @@ def run(
                 from extract import pipeline
 
                 pipeline.warm_up()
-                for chunk in _chunks(documents()):
+                for chunk in _chunks(documents(), SOLO_CHUNK_DOCS):
                     collect(process_chunk(chunk, tokens))
             else:
                 _run_pool(_chunks(documents()), workers, tokens, collect, lock_fd=folder.lock_fd)
