@@ -260,17 +260,24 @@ def _init_worker(lock_fd: int | None = None, parent: int | None = None) -> None:
 
 @dataclass
 class Chunk:
-    """The results of a chunk of documents; with `--tokens`, their token rows as one table."""
+    """A chunk of documents done: its rows as Arrow tables, and its counts for the run's summary.
 
-    results: list[Result]
-    tokens: pa.Table | None = None
+    A worker sends tables, not result objects: their buffers cost little to send, and the run's
+    process, which shares the machine with its workers, has no rows to build."""
+
+    tables: dict[str, pa.Table]
+    summary: RunSummary
+
+
+def chunk_of(results: Sequence[Result], tokens: bool) -> Chunk:
+    summary = RunSummary(out="", formats=())
+    for result in results:
+        summary.add(result)
+    return Chunk(tables.arrow_tables(results, tokens=tokens), summary)
 
 
 def process_chunk(docs: Sequence[Document], tokens: bool) -> Chunk:
-    results = process_documents(docs, tokens=tokens)
-    for result in results:
-        result.sentences = []  # not written anywhere; don't ship it back
-    return Chunk(results, tables.detach_tokens(results) if tokens else None)
+    return chunk_of(process_documents(docs, tokens=tokens), tokens)
 
 
 def _doc_chars(doc: Document) -> int:
@@ -317,8 +324,8 @@ def run(
         folder.check_options(tokens)
         done = folder.done_keys()
         sources = Sources(done)
-        buffer: list[Result] = []
-        token_tables: list[pa.Table] = []
+        buffer: list[dict[str, pa.Table]] = []  # the tables of chunks done, not yet in a part
+        buffered = 0  # their articles
 
         def documents() -> Iterator[Document]:
             kwargs = {"max_bytes": max_bytes} if max_bytes else {}
@@ -332,24 +339,24 @@ def run(
                         yield admitted
 
         def collect(chunk: Chunk) -> None:
-            for r in chunk.results:
-                summary.add(r)
-            buffer.extend(chunk.results)
-            if chunk.tokens is not None:
-                token_tables.append(chunk.tokens)
-            if len(buffer) >= part_size:
+            nonlocal buffered
+            summary.merge(chunk.summary)
+            buffer.append(chunk.tables)
+            buffered += chunk.summary.processed
+            if buffered >= part_size:
                 flush()
             if progress:
                 progress(summary.processed, summary.bytes_in)
 
         def flush() -> None:
+            nonlocal buffered
             if buffer:
                 # Taken out of the buffer before writing: a Ctrl-C during the write leaves them unwritten
                 # (done again on resume), never written twice by the flush that follows the interrupt.
-                results, token_rows = buffer[:], token_tables[:]
+                done = buffer[:]
                 buffer.clear()
-                token_tables.clear()
-                tables.write_part(folder.parts_dir, results, tokens=tokens, token_tables=token_rows)
+                buffered = 0
+                tables.write_part_tables(folder.parts_dir, tables.concat_tables(done))
 
         try:
             if workers == 1:
@@ -426,7 +433,7 @@ def _run_pool(
                         # alone in the pool, and it broke it: this article is the cause
                         doc = chunk[0]
                         message = f"{doc.source}: worker process died while processing it"
-                        collect(Chunk([_error_result(doc, "error", message)]))
+                        collect(chunk_of([_error_result(doc, "error", message)], tokens))
                         continue
                     for taken_back in [chunk, *in_flight.values()]:
                         suspects.extend(taken_back)

@@ -194,16 +194,26 @@ def empty_table(name: str) -> pa.Table:
     return SCHEMAS[name].empty_table()
 
 
+def concat_tables(batches: Sequence[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+    """The tables of several batches (see `arrow_tables`) as one."""
+    return {name: pa.concat_tables([b[name] for b in batches]) for name in batches[0]}
+
+
 def write_part(
     parts_dir: Path, results: Sequence[Result], *, tokens: bool, token_tables: Sequence[pa.Table] = ()
 ) -> Path:
     """Write one batch of results as a part folder; the folder appears whole or not at all."""
+    return write_part_tables(parts_dir, arrow_tables(results, tokens=tokens, token_tables=token_tables))
+
+
+def write_part_tables(parts_dir: Path, data: dict[str, pa.Table]) -> Path:
+    """Write one batch's tables as a part folder; the folder appears whole or not at all."""
     parts_dir.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}"
     tmp = parts_dir / f".tmp-{name}"
     tmp.mkdir()
-    for table, data in arrow_tables(results, tokens=tokens, token_tables=token_tables).items():
-        pq.write_table(data, tmp / f"{table}.parquet", compression="zstd")
+    for table, rows in data.items():
+        pq.write_table(rows, tmp / f"{table}.parquet", compression="zstd")
     fsync_dir(tmp)
     final = parts_dir / name
     os.replace(tmp, final)

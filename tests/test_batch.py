@@ -242,7 +242,7 @@ def test_ctrl_c_while_a_part_is_written_never_writes_its_rows_twice(tmp_path: Pa
     left to write again."""
     from extract import tables
 
-    real_write_part = tables.write_part
+    real_write_part = tables.write_part_tables
     calls = []
 
     def write_then_interrupt(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -252,7 +252,7 @@ def test_ctrl_c_while_a_part_is_written_never_writes_its_rows_twice(tmp_path: Pa
             raise KeyboardInterrupt
         return path
 
-    monkeypatch.setattr(tables, "write_part", write_then_interrupt)
+    monkeypatch.setattr(tables, "write_part_tables", write_then_interrupt)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         batch.run([str(SEEDS)], out, workers=1, part_size=1)
