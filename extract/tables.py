@@ -115,13 +115,9 @@ _TOKEN_FIELDS = ("sentence", "index", "token", "start", "end")
 _TOKEN_GETTERS = [(key, operator.attrgetter(key)) for key in _TOKEN_FIELDS]
 
 
-def arrow_tables(
-    results: Iterable[Result], *, tokens: bool = False, token_tables: Sequence[pa.Table] = ()
-) -> dict[str, pa.Table]:
+def arrow_tables(results: Iterable[Result], *, tokens: bool = False) -> dict[str, pa.Table]:
     """The rows of every table for a batch of results, built column by column (a token table has
-    tens of thousands of rows per batch: a dict per row costs more than the extraction).
-    `token_tables` are token rows already made into tables (see `detach_tokens`), added to those
-    of `results`."""
+    tens of thousands of rows per batch: a dict per row costs more than the extraction)."""
     names = [t for t in TABLE_NAMES if t != "tokens" or tokens]
     columns = {name: {f.name: [] for f in SCHEMAS[name]} for name in names}
     articles, facts, citations = columns["articles"], columns["facts"], columns["citations"]
@@ -140,8 +136,7 @@ def arrow_tables(
                     values.append(getattr(citation, key))
     out = {name: _from_columns(name, columns[name]) for name in names if name != "tokens"}
     if tokens:
-        made = [_token_table(results), *token_tables]
-        out["tokens"] = made[0] if len(made) == 1 else pa.concat_tables(made)
+        out["tokens"] = _token_table(results)
     return out
 
 
@@ -156,18 +151,6 @@ def _token_table(results: Iterable[Result]) -> pa.Table:
         for key, get in _TOKEN_GETTERS:  # a pass per column: no row tuples for the collector to walk
             cols[key].extend(map(get, result.tokens))
     return _from_columns("tokens", cols)
-
-
-def detach_tokens(results: Sequence[Result]) -> pa.Table:
-    """The token rows of `results` as one table, taken out of the results (their `tokens` emptied).
-
-    A batch keeps its results until it writes a part; hundreds of thousands of token objects
-    held that long make every garbage collection pass walk them, and cost more to send between
-    processes than the table does."""
-    table = _token_table(results)
-    for result in results:
-        result.tokens = []
-    return table
 
 
 def _encodable(value: Any) -> Any:
@@ -199,11 +182,9 @@ def concat_tables(batches: Sequence[dict[str, pa.Table]]) -> dict[str, pa.Table]
     return {name: pa.concat_tables([b[name] for b in batches]) for name in batches[0]}
 
 
-def write_part(
-    parts_dir: Path, results: Sequence[Result], *, tokens: bool, token_tables: Sequence[pa.Table] = ()
-) -> Path:
+def write_part(parts_dir: Path, results: Sequence[Result], *, tokens: bool) -> Path:
     """Write one batch of results as a part folder; the folder appears whole or not at all."""
-    return write_part_tables(parts_dir, arrow_tables(results, tokens=tokens, token_tables=token_tables))
+    return write_part_tables(parts_dir, arrow_tables(results, tokens=tokens))
 
 
 def write_part_tables(parts_dir: Path, data: dict[str, pa.Table]) -> Path:

@@ -216,25 +216,27 @@ def test_kill_9_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert len(sources) == len(set(sources)) == 300
 
 
-def test_token_rows_taken_out_of_a_chunk_are_the_rows_written(tmp_path: Path) -> None:
-    """A chunk's token rows travel as one table; a part made from such tables holds the same rows
-    as a part made from the results' own tokens."""
+def test_the_tables_of_chunks_make_the_part_their_results_make(tmp_path: Path) -> None:
+    """Workers send each chunk's rows as tables; a part made from several chunks' tables holds the
+    rows a part made from all their results at once does, tokens included."""
     from extract import tables
     from extract.pipeline import extract_text
 
-    texts = ["Công đoàn kết nạp 12 đoàn viên theo Nghị quyết số 02-NQ/TW.", "Trao 50 suất quà. Hỗ trợ 2 triệu đồng."]
-    whole = [extract_text(t, source=f"a{i}.txt", tokens=True) for i, t in enumerate(texts)]
-    split = [extract_text(t, source=f"a{i}.txt", tokens=True) for i, t in enumerate(texts)]
-    assert all(r.tokens for r in split)
-    detached = tables.detach_tokens(split)
-    assert all(r.tokens == [] for r in split)
-    assert detached.num_rows == sum(len(r.tokens) for r in whole)
-    direct = tables.write_part(tmp_path / "direct", whole, tokens=True)
-    via_table = tables.write_part(tmp_path / "via", split, tokens=True, token_tables=[detached])
+    texts = [
+        "Công đoàn kết nạp 12 đoàn viên theo Nghị quyết số 02-NQ/TW.",
+        "Trao 50 suất quà. Hỗ trợ 2 triệu đồng.",
+        "Không có số nào.",
+    ]
+    results = [extract_text(t, source=f"a{i}.txt", tokens=True) for i, t in enumerate(texts)]
+    chunks = [batch.chunk_of(results[:2], tokens=True), batch.chunk_of(results[2:], tokens=True)]
+    assert sum(c.summary.processed for c in chunks) == 3
+    assert sum(c.summary.facts for c in chunks) == sum(len(r.facts) for r in results) > 0
+    direct = tables.write_part(tmp_path / "direct", results, tokens=True)
+    via_chunks = tables.write_part_tables(tmp_path / "via", tables.concat_tables([c.tables for c in chunks]))
     for name in ("articles", "facts", "citations", "tokens"):
         a = pq.read_table(direct / f"{name}.parquet").to_pylist()
-        b = pq.read_table(via_table / f"{name}.parquet").to_pylist()
-        assert a == b, name
+        b = pq.read_table(via_chunks / f"{name}.parquet").to_pylist()
+        assert a == b and a, name
 
 
 def test_ctrl_c_while_a_part_is_written_never_writes_its_rows_twice(tmp_path: Path, monkeypatch) -> None:
