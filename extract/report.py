@@ -476,6 +476,16 @@ def _empty(ax: Any, message: str = "Không có dữ liệu") -> None:
     ax.set_axis_off()
 
 
+def _drawn_tick_labels(axis: Any) -> list[Any]:
+    lo, hi = sorted(axis.get_view_interval())
+    slack = 1e-9 * (hi - lo)
+    return [
+        label
+        for at, label in zip(axis.get_majorticklocs(), axis.get_majorticklabels(), strict=False)
+        if lo - slack <= at <= hi + slack
+    ]
+
+
 def overlapping_texts(fig: Any) -> list[tuple[str, str]]:
     """Pairs of texts in a drawn figure whose boxes overlap (tick labels, value labels, titles, legends)."""
     fig.canvas.draw()
@@ -483,14 +493,9 @@ def overlapping_texts(fig: Any) -> list[tuple[str, str]]:
     items: list[tuple[str, Any, Any]] = []  # (text, box, owner legend or None)
     legends = [*fig.legends]
     for ax in fig.axes:
-        texts = [
-            *ax.get_xticklabels(),
-            *ax.get_yticklabels(),
-            *ax.texts,
-            ax.title,
-            ax.xaxis.label,
-            ax.yaxis.label,
-        ]
+        # an axis turned off, and ticks beyond its view, draw no labels
+        axes_texts = [*_drawn_tick_labels(ax.xaxis), *_drawn_tick_labels(ax.yaxis), ax.xaxis.label, ax.yaxis.label]
+        texts = [*(axes_texts if ax.axison else []), *ax.texts, ax.title]
         items += [(t.get_text(), t.get_window_extent(renderer), None) for t in texts]
         if ax.get_legend() is not None:
             legends.append(ax.get_legend())

@@ -397,3 +397,17 @@ def test_overlap_check_finds_overlaps() -> None:
 def test_long_labels_wrap() -> None:
     label = report._wrap("Chương trình hành động số 01 của Ban Chấp hành Tổng Liên đoàn Lao động Việt Nam về …", 32)
     assert all(len(line) <= 32 for line in label.splitlines()) and len(label.splitlines()) == 2
+
+
+def test_tick_labels_that_are_not_drawn_overlap_nothing() -> None:
+    plt = report._pyplot()
+    fig = plt.figure(figsize=(6, 3))
+    shown = fig.add_axes((0.1, 0.2, 0.8, 0.7))
+    shown.plot([0, 86], [0, 1])
+    shown.set_xlim(0, 86)  # a tick at 90 lies beyond the view: not drawn
+    hidden = fig.add_axes((0.1, 0.2, 0.8, 0.7))  # on top of it, turned off: its ticks are not drawn
+    report._empty(hidden)
+    assert report.overlapping_texts(fig) == []
+    hidden.set_axis_on()  # drawn now: its tick labels sit on the other's
+    assert report.overlapping_texts(fig)
+    plt.close(fig)
