@@ -135,22 +135,19 @@ def _segment(w: _Work, tokens: bool) -> None:
 def _citations(w: _Work, tokens: bool) -> None:
     from extract import citations
 
-    assert w.article is not None
-    w.citations = citations.extract_citations(w.article.text)
+    w.citations = citations.extract_citations(_text(w))
 
 
 def _numbers(w: _Work, tokens: bool) -> None:
     from extract import numbers
 
-    assert w.article is not None
-    w.mentions = numbers.find_numbers(w.article.text)  # read once, for the rules and the model
+    w.mentions = numbers.find_numbers(_text(w))  # read once, for the rules and the model
 
 
 def _facts(w: _Work, tokens: bool) -> None:
     from extract import facts
 
-    assert w.article is not None
-    w.facts = facts.extract_facts(w.article.text, w.sentences, mentions=w.mentions)
+    w.facts = facts.extract_facts(_text(w), w.sentences, mentions=w.mentions)
 
 
 def _model(work: list[_Work], tokens: bool) -> None:
@@ -166,8 +163,7 @@ def _tokens(w: _Work, tokens: bool) -> None:
     from extract import segment
 
     if tokens:
-        assert w.article is not None
-        w.tokens = segment.word_tokens(w.article.text, w.sentences)
+        w.tokens = segment.word_tokens(_text(w), w.sentences)
 
 
 # In this order. Each runs over every document of a batch before the next starts: a stage's word
