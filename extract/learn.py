@@ -1460,7 +1460,7 @@ def apply_many(articles: Sequence[ArticleFacts], model: FactModel | None = None)
     try:
         scores = model.scores(every) if every else None
     except Exception:  # scored one article at a time, as `apply` would
-        return [apply(text, sentences, facts, model, mentions=found) for text, sentences, facts, found in articles]
+        return [apply(text, sentences, facts, model, mentions=read) for text, sentences, facts, read in articles]
     out = []
     at = 0
     for (text, sentences, facts, _), cands in zip(articles, found, strict=True):
