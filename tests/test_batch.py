@@ -239,6 +239,21 @@ def test_the_tables_of_chunks_make_the_part_their_results_make(tmp_path: Path) -
         assert a == b and a, name
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parts_hold_no_more_articles_than_the_part_size(tmp_path: Path, workers: int) -> None:
+    """Articles go to workers in chunks; a chunk never holds more than a part, so a small
+    --part-size gives small parts (a kill loses less), whatever the chunk size."""
+    from extract import tables
+
+    corpus = make_corpus(tmp_path / "corpus", 11)
+    batch.run([str(corpus)], tmp_path / "out", workers=workers, part_size=4)
+    sizes = sorted(
+        pq.read_table(part / "articles.parquet").num_rows
+        for part in tables.committed_parts(tmp_path / "out" / batch.STATE_DIR / "parts")
+    )
+    assert sum(sizes) == 11 and max(sizes) <= 4, sizes
+
+
 def test_ctrl_c_while_a_part_is_written_never_writes_its_rows_twice(tmp_path: Path, monkeypatch) -> None:
     """Ctrl-C landing just after a part is saved: the flush that follows the interrupt has nothing
     left to write again."""
