@@ -97,6 +97,33 @@ class RunSummary:
 ProgressHook = Callable[[int, int], None]  # (documents done, bytes done)
 
 
+@dataclass(frozen=True)
+class FileToRead:
+    """A file that holds one article, read by the worker that extracts it. Its text never passes
+    through the run's process: reading, pickling and sending every text there cost about 70 us an
+    article, taken from the workers when they have every core."""
+
+    path: str
+    source: str  # what reading it gives as the source (see read.source_name)
+    size: int  # bytes on disk when listed: bounds a chunk's memory before the file is read
+
+    @classmethod
+    def at(cls, path: str, max_bytes: int | None) -> FileToRead:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = 0  # reading it will say what is wrong
+        if max_bytes and max_bytes > 0:
+            size = min(size, max_bytes + 1)  # a larger file is refused unread
+        return cls(path, read.source_name(path), size)
+
+    def read(self, max_bytes: int | None) -> Document:
+        return read.read_file(self.path, max_bytes=max_bytes)
+
+
+_Item = Document | FileToRead  # what a chunk sent to a worker holds
+
+
 def _source_key(source: str) -> int:
     return int.from_bytes(hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
@@ -116,29 +143,29 @@ class Sources:
 
     def path_done(self, path: str) -> bool:
         """A file that holds one article is skipped before it is read when its source is done."""
-        single = not (path == "-" or path.endswith(".jsonl"))
-        if single and _source_key(read.source_name(path)) in self.done:
+        if read.holds_one_article(path) and _source_key(read.source_name(path)) in self.done:
             self.skipped += 1
             return True
         return False
 
-    def admit(self, doc: Document) -> Document | None:
-        """The document to process (renamed if repeated), or None when it is already done."""
-        key = _source_key(doc.source)
+    def admit(self, item: _Item) -> _Item | None:
+        """The document (or file) to process, an error document if its source is repeated, or None
+        when it is already done."""
+        key = _source_key(item.source)
         if key in self.seen:
             self.repeats[key] = self.repeats.get(key, 1) + 1
-            doc = Document(
-                source=f"{doc.source}#duplicate-{self.repeats[key]}",
+            item = Document(
+                source=f"{item.source}#duplicate-{self.repeats[key]}",
                 text=None,
-                error=f"{doc.source}: the same source appears twice in this run; kept the first",
+                error=f"{item.source}: the same source appears twice in this run; kept the first",
             )
-            key = _source_key(doc.source)
+            key = _source_key(item.source)
         else:
             self.seen.add(key)
         if key in self.done:
             self.skipped += 1
             return None
-        return doc
+        return item
 
 
 class OutputFolder:
@@ -278,21 +305,29 @@ def chunk_of(results: Sequence[Result], tokens: bool) -> Chunk:
     return Chunk(tables.arrow_tables(results, tokens=tokens), summary)
 
 
-def process_chunk(docs: Sequence[Document], tokens: bool) -> Chunk:
+def process_chunk(items: Sequence[_Item], tokens: bool, max_bytes: int | None = read.DEFAULT_MAX_BYTES) -> Chunk:
+    docs = [item.read(max_bytes) if isinstance(item, FileToRead) else item for item in items]
     return chunk_of(process_documents(docs, tokens=tokens), tokens)
 
 
-def _doc_chars(doc: Document) -> int:
-    # characters, not bytes: what a chunk holds in memory, known without encoding the text
-    return len(doc.text) if doc.text else 0
+def _size(item: _Item) -> int:
+    # characters of a text (what a chunk holds in memory, known without encoding it), bytes of a file
+    if isinstance(item, FileToRead):
+        return item.size
+    return len(item.text) if item.text else 0
 
 
-def _chunks(docs: Iterator[Document], most: int = CHUNK_DOCS) -> Iterator[list[Document]]:
-    chunk: list[Document] = []
+def _as_document(item: _Item) -> Document:
+    """A document that stands for `item` in an error row, without reading it."""
+    return Document(source=item.source, text=None) if isinstance(item, FileToRead) else item
+
+
+def _chunks(items: Iterator[_Item], most: int = CHUNK_DOCS) -> Iterator[list[_Item]]:
+    chunk: list[_Item] = []
     size = 0
-    for doc in docs:
-        chunk.append(doc)
-        size += _doc_chars(doc)
+    for item in items:
+        chunk.append(item)
+        size += _size(item)
         if len(chunk) >= most or size >= CHUNK_CHARS:
             yield chunk
             chunk, size = [], 0
@@ -330,14 +365,17 @@ def run(
         buffer: list[dict[str, pa.Table]] = []  # the tables of chunks done, not yet in a part
         buffered = 0  # their articles
 
-        def documents() -> Iterator[Document]:
-            kwargs = {"max_bytes": max_bytes} if max_bytes else {}
+        limit = max_bytes or read.DEFAULT_MAX_BYTES
+
+        def documents() -> Iterator[_Item]:
             for path in read.expand_inputs(inputs):
                 summary.inputs_found += 1
                 if sources.path_done(path):
                     continue
-                for doc in read.read_path(path, **kwargs):
-                    admitted = sources.admit(doc)
+                # a file of one article is read by its worker; records are read here, as they stream
+                one = read.holds_one_article(path)
+                for item in [FileToRead.at(path, limit)] if one else read.read_path(path, max_bytes=limit):
+                    admitted = sources.admit(item)
                     if admitted is not None:
                         yield admitted
 
@@ -367,9 +405,9 @@ def run(
 
                 pipeline.warm_up()
                 for chunk in _chunks(documents(), chunk_docs):
-                    collect(process_chunk(chunk, tokens))
+                    collect(process_chunk(chunk, tokens, limit))
             else:
-                _run_pool(_chunks(documents(), chunk_docs), workers, tokens, collect, lock_fd=folder.lock_fd)
+                _run_pool(_chunks(documents(), chunk_docs), workers, tokens, limit, collect, lock_fd=folder.lock_fd)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:
@@ -386,9 +424,10 @@ def run(
 
 
 def _run_pool(
-    chunks: Iterator[list[Document]],
+    chunks: Iterator[list[_Item]],
     workers: int,
     tokens: bool,
+    max_bytes: int | None,
     collect: Callable[[Chunk], None],
     *,
     lock_fd: int | None = None,
@@ -404,22 +443,22 @@ def _run_pool(
         return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(lock_fd, os.getpid()))
 
     pool = new_pool()
-    in_flight: dict[Future[Chunk], list[Document]] = {}
-    suspects: deque[Document] = deque()  # in flight when a worker died: run again one at a time
+    in_flight: dict[Future[Chunk], list[_Item]] = {}
+    suspects: deque[_Item] = deque()  # in flight when a worker died: run again one at a time
     try:
         exhausted = False
         while True:
             if suspects:
                 if not in_flight:
-                    doc = suspects.popleft()
-                    in_flight[pool.submit(process_chunk, [doc], tokens)] = [doc]
+                    item = suspects.popleft()
+                    in_flight[pool.submit(process_chunk, [item], tokens, max_bytes)] = [item]
             else:
                 while not exhausted and len(in_flight) < max_in_flight:
                     chunk = next(chunks, None)
                     if chunk is None:
                         exhausted = True
                         break
-                    in_flight[pool.submit(process_chunk, chunk, tokens)] = chunk
+                    in_flight[pool.submit(process_chunk, chunk, tokens, max_bytes)] = chunk
             if not in_flight:
                 break
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -434,7 +473,7 @@ def _run_pool(
                     pool = new_pool()
                     if len(chunk) == 1 and not in_flight:
                         # alone in the pool, and it broke it: this article is the cause
-                        doc = chunk[0]
+                        doc = _as_document(chunk[0])
                         message = f"{doc.source}: worker process died while processing it"
                         collect(chunk_of([_error_result(doc, "error", message)], tokens))
                         continue

@@ -461,13 +461,12 @@ def _document(source: str, where: str, data: bytes, kind: str) -> Document:
     return Document(source=source_name(source), text=text if text.strip() else "", kind=kind, encoding=encoding)
 
 
-def _read_single(path: str, max_bytes: int | None) -> Iterator[Document]:
+def _read_single(path: str, max_bytes: int | None) -> Document:
     data, problem = _read_file(path, max_bytes)
     if data is None:
-        yield _failed(path, _name(path), problem or "cannot read")
-        return
+        return _failed(path, _name(path), problem or "cannot read")
     kind = "html" if path.lower().endswith(HTML_EXTENSIONS) else "text"
-    yield _document(path, _name(path), data, kind)
+    return _document(path, _name(path), data, kind)
 
 
 # --- JSON lines ---------------------------------------------------------------------------------
@@ -656,11 +655,34 @@ def _read_stdin(max_bytes: int | None) -> Iterator[Document]:
 # --- entry point --------------------------------------------------------------------------------
 
 
-def read_path(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Document]:
+def holds_one_article(path: str) -> bool:
+    """Whether `path` is read as one article (a text or HTML file), not as records (JSON lines,
+    standard input): its source is then its path, known before it is read."""
+    return path != STDIN and not path.lower().endswith(JSONL_EXTENSIONS)
+
+
+def _limit(max_bytes: int | None) -> int | None:
+    return max_bytes if max_bytes and max_bytes > 0 else None
+
+
+def _unforeseen(path: str, exc: Exception) -> Document:
+    # the contract is to never raise; an unforeseen failure is one error row
+    return _failed(str(path), _name(str(path)), f"cannot read: {type(exc).__name__}: {exc}")
+
+
+def read_file(path: str, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Document:
+    """The Document of a file that `holds_one_article`, read as `read_path` reads it. Never raises."""
+    try:
+        return _read_single(os.fspath(path), _limit(max_bytes))
+    except Exception as exc:
+        return _unforeseen(path, exc)
+
+
+def read_path(path: str, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Iterator[Document]:
     """The Documents in `path`: one for a text or HTML file, one per record of a .jsonl file
     (streamed), and for "-" standard input. Never raises: problems become Documents with an error.
     `max_bytes` limits one article (a file, or a record of a JSON-lines file); 0 or None: no limit."""
-    limit = max_bytes if max_bytes and max_bytes > 0 else None
+    limit = _limit(max_bytes)
     try:
         path = os.fspath(path)
         if path == STDIN:
@@ -668,6 +690,6 @@ def read_path(path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Docu
         elif path.lower().endswith(JSONL_EXTENSIONS):
             yield from _read_jsonl(path, limit)
         else:
-            yield from _read_single(path, limit)
-    except Exception as exc:  # the contract is to never raise; an unforeseen failure is one error row
-        yield _failed(str(path), _name(str(path)), f"cannot read: {type(exc).__name__}: {exc}")
+            yield _read_single(path, limit)
+    except Exception as exc:
+        yield _unforeseen(path, exc)

@@ -254,6 +254,28 @@ def test_parts_hold_no_more_articles_than_the_part_size(tmp_path: Path, workers:
     assert sum(sizes) == 11 and max(sizes) <= 4, sizes
 
 
+def test_workers_read_the_article_files_themselves(tmp_path: Path, monkeypatch) -> None:
+    """With workers, a file of one article is read by the worker that extracts it (its text is not
+    sent from the run's process); records of a JSON-lines file are read where they stream."""
+    from extract import read
+
+    corpus = make_corpus(tmp_path / "corpus", 6)
+    (corpus / "records.jsonl").write_text('{"id": "r1", "text": "Trao 50 suất quà."}\n', encoding="utf-8")
+    readers = tmp_path / "readers"
+    real_read_file = read.read_file
+
+    def noting_reader(path, **kwargs):  # type: ignore[no-untyped-def]
+        with open(readers, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return real_read_file(path, **kwargs)
+
+    monkeypatch.setattr(read, "read_file", noting_reader)  # workers are forked: they have it too
+    summary = batch.run([str(corpus)], tmp_path / "out", workers=2)
+    pids = readers.read_text().split()
+    assert len(pids) == 6 and str(os.getpid()) not in pids
+    assert summary.ok == 7
+
+
 def test_ctrl_c_while_a_part_is_written_never_writes_its_rows_twice(tmp_path: Path, monkeypatch) -> None:
     """Ctrl-C landing just after a part is saved: the flush that follows the interrupt has nothing
     left to write again."""
