@@ -321,3 +321,32 @@ def test_a_worker_that_dies_costs_only_the_article_it_died_on(tmp_path: Path, mo
     errors = {source: r["error"] for source, r in rows.items() if r["status"] == "error"}
     assert errors == {str(poisoned): f"{poisoned}: worker process died while processing it"}
     assert summary.ok == 149 and summary.errors == 1
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_run_in_the_callers_process_leaves_its_garbage_collector_as_it_was(
+    tmp_path: Path, monkeypatch, fails: bool
+) -> None:
+    """With one worker the articles are extracted in the caller's process (a notebook's, say): the
+    collector is tuned for the run, and put back as it was after it, even when the run fails."""
+    import gc
+
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    seen: list[tuple[int, ...]] = []
+    real_process_chunk = batch.process_chunk
+
+    def noting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.get_threshold())
+        if fails:
+            raise RuntimeError("a bug")
+        return real_process_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "process_chunk", noting)
+    corpus = make_corpus(tmp_path / "corpus", 3)
+    if fails:
+        with pytest.raises(RuntimeError):
+            batch.run([str(corpus)], tmp_path / "out", workers=1)
+    else:
+        batch.run([str(corpus)], tmp_path / "out", workers=1)
+    assert seen and seen[0][0] > before[0][0]  # tuned while it ran
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
