@@ -45,8 +45,10 @@ from extract.batch import (
     Sources,
     _source_key,
     check_same_options,
+    chunk_of,
+    process_chunk,
 )
-from extract.model import Document, Result
+from extract.model import Document
 
 PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 VIEW_PREFIX = "part-dask-"
@@ -102,10 +104,6 @@ def _documents(
     stats.skipped += sources.skipped
 
 
-def results_to_tables(results: Sequence[Result], *, tokens: bool) -> dict[str, pa.Table]:
-    return tables.arrow_tables(results, tokens=tokens)
-
-
 def process_partition(
     paths: Sequence[str],
     *,
@@ -116,18 +114,15 @@ def process_partition(
 ) -> tuple[RunSummary, dict[str, pa.Table] | None]:
     """Read and process one partition of paths. With `target` (filesystem, root, part name) the
     part is written here and no rows are returned; otherwise the tables are returned."""
-    from extract.pipeline import process_documents
-
     _warm()
     stats = _partition_summary()
-    results: list[Result] = []
+    done_tables: list[dict[str, pa.Table]] = []  # rows of each batch, as the local engine's chunks
     docs = _documents(paths, max_bytes, done, stats)
     while batch := list(itertools.islice(docs, CHUNK_DOCS)):
-        for result in process_documents(batch, tokens=tokens):
-            result.sentences = []
-            stats.add(result)
-            results.append(result)
-    out = results_to_tables(results, tokens=tokens)
+        chunk = process_chunk(batch, tokens)
+        stats.merge(chunk.summary)
+        done_tables.append(chunk.tables)
+    out = tables.concat_tables(done_tables) if done_tables else tables.arrow_tables([], tokens=tokens)
     if target is None:
         return stats, out
     fs, root, name = target
@@ -445,14 +440,10 @@ def _run_partitions(
 def _failed_partition(paths: Sequence[str], exc: BaseException, tokens: bool) -> tuple[RunSummary, dict[str, pa.Table]]:
     from extract.pipeline import _error_result
 
-    stats = _partition_summary()
-    results = []
     message = f"worker failed while processing it: {type(exc).__name__}: {exc}"
-    for path in paths:
-        result = _error_result(Document(source=path, text=None), "error", f"{path}: {message}")
-        stats.add(result)
-        results.append(result)
-    return stats, results_to_tables(results, tokens=tokens)
+    failed = [_error_result(Document(source=path, text=None), "error", f"{path}: {message}") for path in paths]
+    chunk = chunk_of(failed, tokens)
+    return chunk.summary, chunk.tables
 
 
 def _write_final_tables(

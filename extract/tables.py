@@ -182,11 +182,6 @@ def concat_tables(batches: Sequence[dict[str, pa.Table]]) -> dict[str, pa.Table]
     return {name: pa.concat_tables([b[name] for b in batches]) for name in batches[0]}
 
 
-def write_part(parts_dir: Path, results: Sequence[Result], *, tokens: bool) -> Path:
-    """Write one batch of results as a part folder; the folder appears whole or not at all."""
-    return write_part_tables(parts_dir, arrow_tables(results, tokens=tokens))
-
-
 def write_part_tables(parts_dir: Path, data: dict[str, pa.Table]) -> Path:
     """Write one batch's tables as a part folder; the folder appears whole or not at all."""
     parts_dir.mkdir(parents=True, exist_ok=True)

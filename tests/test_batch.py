@@ -231,7 +231,7 @@ def test_the_tables_of_chunks_make_the_part_their_results_make(tmp_path: Path) -
     chunks = [batch.chunk_of(results[:2], tokens=True), batch.chunk_of(results[2:], tokens=True)]
     assert sum(c.summary.processed for c in chunks) == 3
     assert sum(c.summary.facts for c in chunks) == sum(len(r.facts) for r in results) > 0
-    direct = tables.write_part(tmp_path / "direct", results, tokens=True)
+    direct = tables.write_part_tables(tmp_path / "direct", tables.arrow_tables(results, tokens=True))
     via_chunks = tables.write_part_tables(tmp_path / "via", tables.concat_tables([c.tables for c in chunks]))
     for name in ("articles", "facts", "citations", "tokens"):
         a = pq.read_table(direct / f"{name}.parquet").to_pylist()
