@@ -149,6 +149,23 @@ def test_oversize_file_names_size_and_limit(tmp_path: Path) -> None:
     assert DEFAULT_MAX_BYTES == 20_000_000
 
 
+@pytest.mark.parametrize(
+    ("size", "limit", "read_whole"),
+    [(1000, 1000, True), (1001, 1000, False), (0, 1000, True), (1000, None, True), (1000, 0, True)],
+)
+def test_a_file_at_the_limit_is_read_and_one_byte_more_is_not(
+    tmp_path: Path, size: int, limit: int | None, read_whole: bool
+) -> None:
+    """The reader asks for the size the file has, plus a byte to see it grow, not for the whole limit."""
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"x" * size)
+    doc = read_one(path, max_bytes=limit)
+    if read_whole:
+        assert doc.error is None and doc.text == "x" * size
+    else:
+        assert doc.error == f"{path}: file too large: {size:,} bytes; the limit is {limit:,} bytes"
+
+
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "gone.txt"
     assert read_one(path).error == f"{path}: no such file or directory"
