@@ -352,17 +352,34 @@ def _as_document(item: _Item) -> Document:
     return Document(source=item.source, text=None) if isinstance(item, FileToRead) else item
 
 
-def _chunks(items: Iterator[_Item], most: int = CHUNK_DOCS) -> Iterator[list[_Item]]:
-    chunk: list[_Item] = []
-    size = 0
+def _chunks(items: Iterator[_Item], most: int = CHUNK_DOCS, workers: int = 1) -> Iterator[list[_Item]]:
+    """The items in order, in chunks of at most `most` items that end once they hold CHUNK_CHARS.
+
+    With several workers the items are read `workers` chunks ahead, and those left when the input
+    ends are cut into 4 chunks per worker, so that the workers finish together: in chunks of 128,
+    150 articles on 2 workers would take as long as 128 on one."""
+    ahead: deque[_Item] = deque()
+    size = 0  # of what is ahead
+
+    def take(n: int) -> list[_Item]:
+        nonlocal size
+        chunk: list[_Item] = []
+        taken = 0
+        while ahead and len(chunk) < n and taken < CHUNK_CHARS:
+            chunk.append(ahead.popleft())
+            taken += _size(chunk[-1])
+        size -= taken
+        return chunk
+
+    reach = 1 if workers == 1 else workers + 1  # chunks' worth held before the first goes
     for item in items:
-        chunk.append(item)
+        ahead.append(item)
         size += _size(item)
-        if len(chunk) >= most or size >= CHUNK_CHARS:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+        while len(ahead) >= most * reach or size >= CHUNK_CHARS * reach:
+            yield take(most)
+    last = most if workers == 1 else max(1, -(-len(ahead) // (4 * workers)))
+    while ahead:
+        yield take(last)
 
 
 def count_inputs(inputs: Sequence[str]) -> int:
@@ -438,7 +455,8 @@ def run(
                     for chunk in _chunks(documents(), chunk_docs):
                         collect(process_chunk(chunk, tokens, limit))
             else:
-                _run_pool(_chunks(documents(), chunk_docs), workers, tokens, limit, collect, lock_fd=folder.lock_fd)
+                chunks = _chunks(documents(), chunk_docs, workers)
+                _run_pool(chunks, workers, tokens, limit, collect, lock_fd=folder.lock_fd)
         except KeyboardInterrupt:
             summary.interrupted = True
         finally:

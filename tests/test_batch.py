@@ -239,6 +239,41 @@ def test_the_tables_of_chunks_make_the_part_their_results_make(tmp_path: Path) -
         assert a == b and a, name
 
 
+@pytest.mark.parametrize(
+    ("articles", "most", "workers", "sizes"),
+    [
+        (10, 4, 1, [4, 4, 2]),
+        (0, 4, 1, []),
+        (150, 128, 1, [128, 22]),
+        # the last ones, 4 chunks a worker: the workers finish together
+        (150, 128, 2, [19] * 7 + [17]),
+        (1000, 128, 2, [128] * 5 + [45] * 8),
+        (5, 128, 2, [1] * 5),
+        (3, 128, 4, [1] * 3),
+    ],
+)
+def test_chunks_of_articles(articles: int, most: int, workers: int, sizes: list[int]) -> None:
+    from extract.model import Document
+
+    docs = [Document(source=f"a{i}", text="x") for i in range(articles)]
+    chunks = list(batch._chunks(iter(docs), most, workers))
+    assert [len(c) for c in chunks] == sizes
+    assert [d for c in chunks for d in c] == docs
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_chunk_ends_once_it_holds_a_megabyte_of_text(workers: int) -> None:
+    from extract.model import Document
+
+    big = batch.CHUNK_CHARS // 2 + 1
+    docs = [Document(source=f"a{i}", text="x" * (big if i in (1, 2, 5) else 10)) for i in range(8)]
+    chunks = [[d.source for d in c] for c in batch._chunks(iter(docs), 128, workers)]
+    assert [d for c in chunks for d in c] == [d.source for d in docs]
+    assert all(sum(len(d.text or "") for d in docs if d.source in c[:-1]) < batch.CHUNK_CHARS for c in chunks)
+    if workers == 1:
+        assert chunks == [["a0", "a1", "a2"], ["a3", "a4", "a5", "a6", "a7"]]
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_parts_hold_no_more_articles_than_the_part_size(tmp_path: Path, workers: int) -> None:
     """Articles go to workers in chunks; a chunk never holds more than a part, so a small
