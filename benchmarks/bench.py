@@ -456,10 +456,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             runs.extend(scaling)
             if not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)
+        # the N-worker runs already made count for memory at their size: the same command is not run twice
+        done_already = {args.articles: runs[2], **({scaling[1].articles: scaling[1]} if scaling else {})}
         memory_runs: dict[int, CliRun] = {}
         for n in sorted({1000, args.articles, *([20000] if args.scale else [])}):
-            if n == args.articles:
-                memory_runs[n] = runs[2]
+            if n in done_already:
+                memory_runs[n] = done_already[n]
                 continue
             folder = make_corpus(work / f"corpus-{n}", n, sources)
             memory_runs[n] = measure_cli(
